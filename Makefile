@@ -1,0 +1,17 @@
+# One command runs every test: `make test`. CI (.ci/run) calls the same target.
+# Each area keeps its own target below; `test` runs them all.
+GO ?= go
+RACE_PKGS := ./sync/... ./storage/... ./httpapi/...
+
+.PHONY: test lint test-go test-race
+test: lint test-go test-race
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+test-go:
+	$(GO) test ./...
+
+test-race:
+	$(GO) test -race $(RACE_PKGS)

@@ -1,0 +1,3 @@
+module github.com/quire/quire
+
+go 1.26.8

@@ -1,0 +1,134 @@
+// Package storage keeps Quire's durable state: document metadata, each
+// document's update log, compacted snapshots, named versions and share
+// tokens. Store is the contract; bbolt is the embedded engine.
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Engines wrap them with %w; callers test with errors.Is.
+var (
+	ErrNotFound = errors.New("storage: not found")
+	ErrExists   = errors.New("storage: already exists")
+	ErrClosed   = errors.New("storage: store is closed")
+)
+
+// DocMeta describes one document.
+type DocMeta struct {
+	ID      string    // UUID, or the name a client opened when creation on first connect is allowed
+	Title   string    // free text; defaults to the ID
+	Created time.Time // UTC
+	Updated time.Time // UTC; time of the last append, compaction or rename
+	Size    int64     // bytes held: snapshot plus log entries
+}
+
+// SortKey orders ListDocs results.
+type SortKey string
+
+const (
+	SortUpdated SortKey = "updated" // newest first
+	SortCreated SortKey = "created" // newest first
+	SortTitle   SortKey = "title"   // A→Z, case-insensitive, ties by id
+)
+
+// ListOptions selects a page of documents.
+type ListOptions struct {
+	Sort   SortKey // default SortUpdated
+	Filter string  // case-insensitive substring of the title; empty matches all
+	Limit  int     // page size; <= 0 means 50, capped at 500
+	Cursor string  // opaque, from a previous page's next cursor; empty for the first page
+}
+
+// Entry is one update to append to a document's log.
+type Entry struct {
+	DocID  string
+	Update []byte // a Yjs v1 update, stored as given
+}
+
+// Stored is what Load returns: a snapshot (possibly nil) plus the log
+// entries written after it, oldest first.
+type Stored struct {
+	Snapshot []byte
+	Updates  [][]byte
+	LastSeq  uint64 // sequence number of the last entry in Updates (or covered by Snapshot); 0 for a new doc
+}
+
+// Version is a named, immutable state of a document.
+type Version struct {
+	ID      string // UUID
+	DocID   string
+	Name    string
+	Created time.Time
+	State   []byte // full Yjs update of the document at that moment (only filled by GetVersion)
+	Size    int64
+}
+
+// Role is what a share token allows.
+type Role string
+
+const (
+	RoleViewer Role = "viewer"
+	RoleEditor Role = "editor"
+)
+
+// ShareToken is a per-document capability. Only a hash of the secret is stored.
+type ShareToken struct {
+	ID        string // UUID, public handle used to list and revoke
+	DocID     string
+	Role      Role
+	Created   time.Time
+	ExpiresAt time.Time // zero: never
+	Revoked   bool
+}
+
+// Store is Quire's durable state. All methods are safe for concurrent use.
+// Every method that changes state returns only after the change is durable
+// (fsynced), or with an error and no change.
+type Store interface {
+	// CreateDoc adds a document; ErrExists if its ID is taken.
+	CreateDoc(ctx context.Context, meta DocMeta) error
+	// GetDoc returns a document's metadata; ErrNotFound if absent.
+	GetDoc(ctx context.Context, id string) (DocMeta, error)
+	// ListDocs returns one page and the cursor of the next ("" when none).
+	ListDocs(ctx context.Context, opts ListOptions) (docs []DocMeta, next string, err error)
+	// RenameDoc sets a document's title; ErrNotFound if absent.
+	RenameDoc(ctx context.Context, id, title string) error
+	// DeleteDoc removes a document with its log, snapshot, versions and
+	// share tokens, in one transaction; ErrNotFound if absent.
+	DeleteDoc(ctx context.Context, id string) error
+
+	// Append adds entries (possibly for many documents) to their logs in one
+	// transaction and one fsync, and returns each entry's sequence number in
+	// its document's log (strictly increasing per document). A document
+	// that does not exist is an ErrNotFound for the whole call, and nothing is written.
+	Append(ctx context.Context, entries []Entry) (seqs []uint64, err error)
+	// Load returns a document's snapshot and the log after it; ErrNotFound if absent.
+	Load(ctx context.Context, id string) (Stored, error)
+	// Compact stores snapshot as the document's state and drops the log
+	// entries with seq <= throughSeq, in one transaction. snapshot must
+	// contain every update up to throughSeq.
+	Compact(ctx context.Context, id string, snapshot []byte, throughSeq uint64) error
+
+	// CreateVersion stores a named state of a document.
+	CreateVersion(ctx context.Context, v Version) error
+	// ListVersions lists a document's versions, newest first, without State.
+	ListVersions(ctx context.Context, docID string) ([]Version, error)
+	// GetVersion returns one version with its State; ErrNotFound if absent.
+	GetVersion(ctx context.Context, docID, versionID string) (Version, error)
+
+	// CreateShareToken stores t with the hash of secret.
+	CreateShareToken(ctx context.Context, t ShareToken, secret string) error
+	// LookupShareToken finds the token whose secret this is; ErrNotFound if
+	// none. Revoked and expired tokens are returned as they are: the caller decides.
+	LookupShareToken(ctx context.Context, secret string) (ShareToken, error)
+	// ListShareTokens lists a document's tokens, newest first.
+	ListShareTokens(ctx context.Context, docID string) ([]ShareToken, error)
+	// RevokeShareToken marks a token revoked; ErrNotFound if absent.
+	RevokeShareToken(ctx context.Context, docID, tokenID string) error
+
+	// Close flushes and closes the store. Later calls return ErrClosed.
+	Close() error
+}
