@@ -122,19 +122,25 @@ export async function mount (root, docId) {
     }
     people.sort((a, b) => (b.self - a.self) || String(a.name).localeCompare(String(b.name)))
     const shown = people.slice(0, 6)
-    avatars.replaceChildren(...shown.map(p => h('button', {
-      class: 'avatar' + (p.self ? ' avatar-self' : ''),
-      type: 'button',
+    avatars.replaceChildren(...shown.map(p => h('span', {
+      class: 'avatar-item',
       role: 'listitem',
-      style: { background: p.color },
-      title: p.self ? `${p.name} (you) — change name or colour` : p.name,
-      'aria-label': p.self ? `${p.name} (you), change name or colour` : p.name,
-      'data-client': String(p.clientId),
-      tabindex: p.self ? '0' : '-1',
-      onclick: p.self ? changeIdentity : null
-    }, initials(p.name))))
+      'aria-label': p.self ? `${p.name} (you)` : p.name,
+      'data-client': String(p.clientId)
+    }, p.self
+      ? h('button', {
+        class: 'avatar avatar-self',
+        type: 'button',
+        style: { background: p.color },
+        title: `${p.name} (you) — change name or colour`,
+        'aria-label': `${p.name} (you), change name or colour`,
+        onclick: changeIdentity
+      }, initials(p.name))
+      : h('span', { class: 'avatar', style: { background: p.color }, title: p.name, 'aria-hidden': 'true' }, initials(p.name)))))
     if (people.length > shown.length) {
-      avatars.append(h('span', { class: 'avatar avatar-more', role: 'listitem', title: people.slice(6).map(p => p.name).join(', ') }, '+' + (people.length - shown.length)))
+      const rest = people.slice(shown.length).map(p => p.name).join(', ')
+      avatars.append(h('span', { class: 'avatar-item', role: 'listitem', 'aria-label': `and ${people.length - shown.length} more: ${rest}` },
+        h('span', { class: 'avatar avatar-more', title: rest, 'aria-hidden': 'true' }, '+' + (people.length - shown.length))))
     }
   }
   provider.awareness.on('change', renderAvatars)
@@ -155,8 +161,14 @@ export async function mount (root, docId) {
     saving: 'Saving…',
     saved: 'All changes saved',
     reconnecting: 'Reconnecting…',
-    offline: 'Offline — changes will be saved when you reconnect',
+    offline: 'Offline — edits pending',
     closed: 'Disconnected'
+  }
+  const STATUS_HINT = {
+    saving: 'Sending your latest changes to the server.',
+    saved: 'The server has stored every change you see.',
+    reconnecting: 'The connection to the server was lost; retrying.',
+    offline: 'You are offline. Keep editing: your changes are kept in this tab and sent when the connection returns. Do not close the tab.'
   }
   const status = new SyncStatus(provider, info => {
     statusEl.dataset.state = info.state
@@ -166,13 +178,8 @@ export async function mount (root, docId) {
       const message = describeClose(info.closeReason)
       banner(message, { key: 'ws-closed' })
       if (info.closeReason && info.closeReason.code === 4403) setRole('viewer')
-    } else if (info.state === 'offline' || info.state === 'reconnecting') {
-      banner(info.unsaved
-        ? 'You are offline. Keep editing: your changes are kept in this tab and sent when the connection returns. Do not close the tab.'
-        : 'Connection lost. Reconnecting…', { kind: 'warning', key: 'ws-offline' })
-    } else {
-      clearBanner('ws-offline')
     }
+    statusEl.title = STATUS_HINT[info.state] || ''
   })
 
   // Warn before leaving with changes the server does not have yet.

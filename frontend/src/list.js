@@ -152,7 +152,7 @@ export async function mount (root) {
   }
 
   async function renameDoc (doc) {
-    const input = h('input', { type: 'text', id: 'rename-title', value: doc.title || '', maxlength: '200', required: true })
+    const input = h('input', { type: 'text', id: 'rename-title', value: doc.title || '', maxlength: '200' })
     const result = await modal({
       title: 'Rename document',
       body: [h('label', { for: 'rename-title', class: 'field-label' }, 'Title'), input],
