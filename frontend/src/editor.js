@@ -5,6 +5,7 @@ import { Editor } from '@tiptap/core'
 import StarterKit from '@tiptap/starter-kit'
 import Collaboration from '@tiptap/extension-collaboration'
 import CollaborationCaret from '@tiptap/extension-collaboration-caret'
+import { Placeholder } from '@tiptap/extensions'
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import { api, currentToken, serverInfo } from './api.js'
@@ -75,6 +76,7 @@ export async function mount (root, docId) {
       // Collaboration brings its own undo manager (only this user's changes).
       StarterKit.configure({ undoRedo: false }),
       Collaboration.configure({ document: ydoc, field: 'default' }),
+      Placeholder.configure({ placeholder: () => (role === 'viewer' ? '' : 'Start typing…') }),
       CollaborationCaret.configure({
         provider,
         user,
@@ -177,7 +179,9 @@ export async function mount (root, docId) {
     if (info.state === 'closed') {
       const message = describeClose(info.closeReason)
       banner(message, { key: 'ws-closed' })
-      if (info.closeReason && info.closeReason.code === 4403) setRole('viewer')
+      // Nothing typed from now on could reach the server: stop accepting edits.
+      editor.setEditable(false)
+      toolbar.hidden = true
     }
     statusEl.title = STATUS_HINT[info.state] || ''
   })
@@ -187,6 +191,13 @@ export async function mount (root, docId) {
     if (status.unsaved) {
       ev.preventDefault()
       ev.returnValue = ''
+    }
+  })
+  // Ctrl+S / Cmd+S: there is nothing to save by hand; say so instead of saving the web page.
+  window.addEventListener('keydown', ev => {
+    if ((ev.ctrlKey || ev.metaKey) && !ev.shiftKey && !ev.altKey && ev.key.toLowerCase() === 's') {
+      ev.preventDefault()
+      toast(status.unsaved ? 'Saving… Quire saves every change automatically.' : 'All changes saved. Quire saves every change automatically.')
     }
   })
   // React to the browser's own view of the network at once instead of waiting for timeouts.
@@ -212,7 +223,12 @@ export async function mount (root, docId) {
     if (doc.role === 'viewer' || doc.role === 'editor') setRole(doc.role)
     showTitle()
   }).catch(err => {
-    if (err.unavailable) return // the editor works without REST; the title stays local
+    if (err.unavailable) {
+      // The editor works without REST; only renaming does not.
+      titleInput.readOnly = true
+      titleInput.title = 'Renaming needs the REST API, which this server does not provide yet.'
+      return
+    }
     if (err.status === 404) {
       banner('This document is not in the document list yet. It is created as you type.', { kind: 'info', key: 'doc-missing' })
       return
