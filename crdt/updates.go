@@ -12,14 +12,10 @@ package crdt
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"unicode/utf16"
 )
-
-// ErrMalformedUpdate wraps every decoding failure of the raw-update API.
-var ErrMalformedUpdate = errors.New("malformed update")
 
 type lazyKind uint8
 
@@ -29,18 +25,19 @@ const (
 	lazySkip
 )
 
-// Content refs (the low five bits of an item's info byte).
+// Content refs (the low five bits of an item's info byte). Every decoding
+// failure of the raw-update API wraps ErrMalformed.
 const (
-	refDeleted = 1
-	refJSON    = 2
-	refBinary  = 3
-	refString  = 4
-	refEmbed   = 5
-	refFormat  = 6
-	refType    = 7
-	refAny     = 8
-	refDoc     = 9
-	refSkip    = 10 // a whole info byte, not a content ref
+	lazyRefDeleted = 1
+	lazyRefJSON    = 2
+	lazyRefBinary  = 3
+	lazyRefString  = 4
+	lazyRefEmbed   = 5
+	lazyRefFormat  = 6
+	lazyRefType    = 7
+	lazyRefAny     = 8
+	lazyRefDoc     = 9
+	lazyRefSkip    = 10 // a whole info byte, not a content ref
 )
 
 type lazyID struct{ client, clock uint64 }
@@ -62,8 +59,8 @@ type lazyStruct struct {
 	parentSub                 string
 	hasParentSub              bool
 	contentRef                byte
-	units                     []uint16 // refString
-	elems                     [][]byte // refAny, refJSON: each element encoded as read
+	units                     []uint16 // lazyRefString
+	elems                     [][]byte // lazyRefAny, lazyRefJSON: each element encoded as read
 	raw                       []byte   // other refs: the content encoded as read
 }
 
@@ -80,8 +77,8 @@ type lazyUpdate struct {
 	ds      lazyDeleteSet
 }
 
-func malformed(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrMalformedUpdate, fmt.Sprintf(format, args...))
+func malformedUpdate(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
 }
 
 // rawReader reads lib0 values and knows its offset, so content can be kept
@@ -98,7 +95,7 @@ func (r *rawReader) pos() int { return len(r.buf) - r.dec.Len() }
 func (r *rawReader) varUint(what string) (uint64, error) {
 	v, err := r.dec.ReadVarUint()
 	if err != nil {
-		return 0, malformed("reading %s: %v", what, err)
+		return 0, malformedUpdate("reading %s: %v", what, err)
 	}
 	return v, nil
 }
@@ -106,7 +103,7 @@ func (r *rawReader) varUint(what string) (uint64, error) {
 func (r *rawReader) varString(what string) (string, error) {
 	s, err := r.dec.ReadVarString()
 	if err != nil {
-		return "", malformed("reading %s: %v", what, err)
+		return "", malformedUpdate("reading %s: %v", what, err)
 	}
 	return s, nil
 }
@@ -114,7 +111,7 @@ func (r *rawReader) varString(what string) (string, error) {
 func (r *rawReader) any(what string) ([]byte, error) {
 	start := r.pos()
 	if _, err := r.dec.ReadAny(); err != nil {
-		return nil, malformed("reading %s: %v", what, err)
+		return nil, malformedUpdate("reading %s: %v", what, err)
 	}
 	return r.buf[start:r.pos()], nil
 }
@@ -159,11 +156,11 @@ func decodeLazyUpdate(update []byte) (*lazyUpdate, error) {
 func readLazyStruct(r *rawReader, id lazyID) (*lazyStruct, error) {
 	info, err := r.dec.ReadUint8()
 	if err != nil {
-		return nil, malformed("reading struct info: %v", err)
+		return nil, malformedUpdate("reading struct info: %v", err)
 	}
 	s := &lazyStruct{id: id}
 	switch {
-	case info == refSkip:
+	case info == lazyRefSkip:
 		s.kind = lazySkip
 		if s.length, err = r.varUint("skip length"); err != nil {
 			return nil, err
@@ -217,7 +214,7 @@ func readLazyStruct(r *rawReader, id lazyID) (*lazyStruct, error) {
 		return nil, err
 	}
 	if s.length == 0 {
-		return nil, malformed("item %d:%d has empty content", id.client, id.clock)
+		return nil, malformedUpdate("item %d:%d has empty content", id.client, id.clock)
 	}
 	return s, nil
 }
@@ -237,28 +234,28 @@ func readLazyID(r *rawReader, what string) (lazyID, error) {
 func readLazyContent(r *rawReader, s *lazyStruct) error {
 	start := r.pos()
 	switch s.contentRef {
-	case refDeleted:
+	case lazyRefDeleted:
 		n, err := r.varUint("deleted length")
 		if err != nil {
 			return err
 		}
 		s.length = n
 		return nil
-	case refJSON, refAny:
+	case lazyRefJSON, lazyRefAny:
 		n, err := r.varUint("element count")
 		if err != nil {
 			return err
 		}
 		for range n {
 			var el []byte
-			if s.contentRef == refJSON {
+			if s.contentRef == lazyRefJSON {
 				elStart := r.pos()
 				str, err := r.varString("JSON element")
 				if err != nil {
 					return err
 				}
 				if str != "undefined" && !json.Valid([]byte(str)) {
-					return malformed("JSON content of item %d:%d is not JSON", s.id.client, s.id.clock)
+					return malformedUpdate("JSON content of item %d:%d is not JSON", s.id.client, s.id.clock)
 				}
 				el = r.buf[elStart:r.pos()]
 			} else if el, err = r.any("element"); err != nil {
@@ -268,7 +265,7 @@ func readLazyContent(r *rawReader, s *lazyStruct) error {
 		}
 		s.length = n
 		return nil
-	case refString:
+	case lazyRefString:
 		str, err := r.varString("string content")
 		if err != nil {
 			return err
@@ -276,19 +273,19 @@ func readLazyContent(r *rawReader, s *lazyStruct) error {
 		s.units = utf16.Encode([]rune(str))
 		s.length = uint64(len(s.units))
 		return nil
-	case refBinary:
+	case lazyRefBinary:
 		if _, err := r.dec.ReadVarBytes(); err != nil {
-			return malformed("reading binary content: %v", err)
+			return malformedUpdate("reading binary content: %v", err)
 		}
-	case refEmbed:
+	case lazyRefEmbed:
 		str, err := r.varString("embed")
 		if err != nil {
 			return err
 		}
 		if !json.Valid([]byte(str)) {
-			return malformed("embed of item %d:%d is not JSON", s.id.client, s.id.clock)
+			return malformedUpdate("embed of item %d:%d is not JSON", s.id.client, s.id.clock)
 		}
-	case refFormat:
+	case lazyRefFormat:
 		if _, err := r.varString("format key"); err != nil {
 			return err
 		}
@@ -297,9 +294,9 @@ func readLazyContent(r *rawReader, s *lazyStruct) error {
 			return err
 		}
 		if !json.Valid([]byte(str)) {
-			return malformed("format value of item %d:%d is not JSON", s.id.client, s.id.clock)
+			return malformedUpdate("format value of item %d:%d is not JSON", s.id.client, s.id.clock)
 		}
-	case refType:
+	case lazyRefType:
 		ref, err := r.varUint("type ref")
 		if err != nil {
 			return err
@@ -311,9 +308,9 @@ func readLazyContent(r *rawReader, s *lazyStruct) error {
 				return err
 			}
 		default:
-			return malformed("unknown type ref %d", ref)
+			return malformedUpdate("unknown type ref %d", ref)
 		}
-	case refDoc:
+	case lazyRefDoc:
 		if _, err := r.varString("subdocument guid"); err != nil {
 			return err
 		}
@@ -321,7 +318,7 @@ func readLazyContent(r *rawReader, s *lazyStruct) error {
 			return err
 		}
 	default:
-		return malformed("unknown content ref %d", s.contentRef)
+		return malformedUpdate("unknown content ref %d", s.contentRef)
 	}
 	s.raw = r.buf[start:r.pos()]
 	s.length = 1
@@ -378,7 +375,7 @@ func mergeLazyDeleteSets(dss []lazyDeleteSet) lazyDeleteSet {
 	}
 	for _, c := range out.clients {
 		dels := out.ranges[c]
-		slices.SortStableFunc(dels, func(a, b lazyDeleteRange) int { return cmpUint(a.clock, b.clock) })
+		slices.SortStableFunc(dels, func(a, b lazyDeleteRange) int { return cmpLazyClock(a.clock, b.clock) })
 		j := 1
 		for i := 1; i < len(dels); i++ {
 			left, right := &dels[j-1], dels[i]
@@ -394,7 +391,7 @@ func mergeLazyDeleteSets(dss []lazyDeleteSet) lazyDeleteSet {
 	return out
 }
 
-func cmpUint(a, b uint64) int {
+func cmpLazyClock(a, b uint64) int {
 	switch {
 	case a < b:
 		return -1
@@ -407,7 +404,7 @@ func cmpUint(a, b uint64) int {
 // writeLazyDeleteSet writes clients in descending id order, as Yjs does.
 func writeLazyDeleteSet(e *Encoder, ds lazyDeleteSet) {
 	clients := slices.Clone(ds.clients)
-	slices.SortFunc(clients, func(a, b uint64) int { return cmpUint(b, a) })
+	slices.SortFunc(clients, func(a, b uint64) int { return cmpLazyClock(b, a) })
 	e.WriteVarUint(uint64(len(clients)))
 	for _, c := range clients {
 		e.WriteVarUint(c)
@@ -431,12 +428,12 @@ func (s *lazyStruct) slice(diff uint64) *lazyStruct {
 	r.hasOrigin = true
 	r.origin = lazyID{s.id.client, s.id.clock + diff - 1}
 	switch s.contentRef {
-	case refString:
+	case lazyRefString:
 		r.units = slices.Clone(s.units[diff:])
 		if hi := s.units[diff-1]; hi >= 0xd800 && hi <= 0xdbff {
 			r.units[0] = 0xfffd
 		}
-	case refAny, refJSON:
+	case lazyRefAny, lazyRefJSON:
 		r.elems = s.elems[diff:]
 	}
 	return &r
@@ -450,7 +447,7 @@ func (s *lazyStruct) write(e *Encoder, offset uint64) {
 		e.WriteVarUint(s.length - offset)
 		return
 	case lazySkip:
-		e.WriteUint8(refSkip)
+		e.WriteUint8(lazyRefSkip)
 		e.WriteVarUint(s.length - offset)
 		return
 	}
@@ -494,12 +491,12 @@ func (s *lazyStruct) write(e *Encoder, offset uint64) {
 		}
 	}
 	switch s.contentRef {
-	case refDeleted:
+	case lazyRefDeleted:
 		e.WriteVarUint(s.length - offset)
-	case refString:
+	case lazyRefString:
 		// lone surrogates become U+FFFD, as lib0's UTF-8 encoding does
 		e.WriteVarString(string(utf16.Decode(s.units[offset:])))
-	case refAny, refJSON:
+	case lazyRefAny, lazyRefJSON:
 		e.WriteVarUint(uint64(len(s.elems)) - offset)
 		for _, el := range s.elems[offset:] {
 			e.WriteBytes(el)
@@ -600,10 +597,10 @@ func MergeUpdates(updates [][]byte) ([]byte, error) {
 		jsSort(cursors, func(a, b *cursor) int {
 			x, y := curr(a), curr(b)
 			if x.id.client != y.id.client {
-				return cmpUint(y.id.client, x.id.client)
+				return cmpLazyClock(y.id.client, x.id.client)
 			}
 			if x.id.clock != y.id.clock {
-				return cmpUint(x.id.clock, y.id.clock)
+				return cmpLazyClock(x.id.clock, y.id.clock)
 			}
 			if x.kind == y.kind {
 				return 0
@@ -632,7 +629,7 @@ func MergeUpdates(updates [][]byte) ([]byte, error) {
 			}
 			if firstClient != currWrite.id.client {
 				w.write(currWrite, 0)
-				currWrite = cloneStruct(c)
+				currWrite = cloneLazyStruct(c)
 				cd.i++
 			} else if currWrite.id.clock+currWrite.length < c.id.clock {
 				// a gap: fill it with a skip
@@ -654,18 +651,18 @@ func MergeUpdates(updates [][]byte) ([]byte, error) {
 				}
 				if !currWrite.mergeWith(c) {
 					w.write(currWrite, 0)
-					currWrite = cloneStruct(c)
+					currWrite = cloneLazyStruct(c)
 					cd.i++
 				}
 			}
 		} else {
-			currWrite = cloneStruct(curr(cd))
+			currWrite = cloneLazyStruct(curr(cd))
 			cd.i++
 		}
 		for next := curr(cd); next != nil && next.id.client == firstClient &&
 			next.id.clock == currWrite.id.clock+currWrite.length && next.kind != lazySkip; next = curr(cd) {
 			w.write(currWrite, 0)
-			currWrite = cloneStruct(next)
+			currWrite = cloneLazyStruct(next)
 			cd.i++
 		}
 	}
@@ -682,9 +679,9 @@ func MergeUpdates(updates [][]byte) ([]byte, error) {
 	return e.Bytes(), nil
 }
 
-// cloneStruct copies s so merging can change its length without touching
+// cloneLazyStruct copies s so merging can change its length without touching
 // the decoded input.
-func cloneStruct(s *lazyStruct) *lazyStruct {
+func cloneLazyStruct(s *lazyStruct) *lazyStruct {
 	c := *s
 	return &c
 }
@@ -797,17 +794,17 @@ func DecodeStateVector(b []byte) (map[uint64]uint64, error) {
 	d := NewDecoder(b)
 	n, err := d.ReadVarUint()
 	if err != nil {
-		return nil, fmt.Errorf("%w: state vector: %v", ErrMalformedUpdate, err)
+		return nil, fmt.Errorf("%w: state vector: %v", ErrMalformed, err)
 	}
 	sv := make(map[uint64]uint64, min(n, 1024))
 	for range n {
 		client, err := d.ReadVarUint()
 		if err != nil {
-			return nil, fmt.Errorf("%w: state vector client: %v", ErrMalformedUpdate, err)
+			return nil, fmt.Errorf("%w: state vector client: %v", ErrMalformed, err)
 		}
 		clock, err := d.ReadVarUint()
 		if err != nil {
-			return nil, fmt.Errorf("%w: state vector clock: %v", ErrMalformedUpdate, err)
+			return nil, fmt.Errorf("%w: state vector clock: %v", ErrMalformed, err)
 		}
 		sv[client] = clock
 	}
@@ -821,7 +818,7 @@ func EncodeStateVector(sv map[uint64]uint64) []byte {
 	for c := range sv {
 		clients = append(clients, c)
 	}
-	slices.SortFunc(clients, func(a, b uint64) int { return cmpUint(b, a) })
+	slices.SortFunc(clients, func(a, b uint64) int { return cmpLazyClock(b, a) })
 	var e Encoder
 	e.WriteVarUint(uint64(len(clients)))
 	for _, c := range clients {

@@ -110,7 +110,7 @@ func TestRawUpdatesEdgeCases(t *testing.T) {
 }
 
 // TestRawUpdatesRejectMalformed feeds truncated and corrupted updates: every
-// call must return an error wrapping ErrMalformedUpdate or succeed, never
+// call must return an error wrapping ErrMalformed or succeed, never
 // panic; truncations must always fail.
 func TestRawUpdatesRejectMalformed(t *testing.T) {
 	sessions := readSessions(t, filepath.Join(oracleDir, "corpus"))
@@ -141,8 +141,8 @@ func TestRawUpdatesRejectMalformed(t *testing.T) {
 				if err == nil {
 					continue
 				}
-				if !errors.Is(err, ErrMalformedUpdate) {
-					t.Fatalf("truncated update: error %v does not wrap ErrMalformedUpdate", err)
+				if !errors.Is(err, ErrMalformed) {
+					t.Fatalf("truncated update: error %v does not wrap ErrMalformed", err)
 				}
 			}
 		}
@@ -150,14 +150,14 @@ func TestRawUpdatesRejectMalformed(t *testing.T) {
 			c := bytes.Clone(u)
 			c[rng.IntN(len(c))] = byte(rng.IntN(256))
 			for _, err := range call(c) {
-				if err != nil && !errors.Is(err, ErrMalformedUpdate) {
-					t.Fatalf("corrupted update: error %v does not wrap ErrMalformedUpdate", err)
+				if err != nil && !errors.Is(err, ErrMalformed) {
+					t.Fatalf("corrupted update: error %v does not wrap ErrMalformed", err)
 				}
 			}
 		}
 	}
-	if _, err := EncodeStateVectorFromUpdate(nil); !errors.Is(err, ErrMalformedUpdate) {
-		t.Fatalf("EncodeStateVectorFromUpdate(nil) = %v, want ErrMalformedUpdate", err)
+	if _, err := EncodeStateVectorFromUpdate(nil); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("EncodeStateVectorFromUpdate(nil) = %v, want ErrMalformed", err)
 	}
 	if _, err := DiffUpdate(inputs[0], []byte{5}); err == nil {
 		t.Fatal("DiffUpdate accepted a truncated state vector")
@@ -183,8 +183,8 @@ func TestStateVectorCodec(t *testing.T) {
 			}
 		}
 	}
-	if _, err := DecodeStateVector([]byte{2, 1}); !errors.Is(err, ErrMalformedUpdate) {
-		t.Fatalf("truncated state vector: err %v, want ErrMalformedUpdate", err)
+	if _, err := DecodeStateVector([]byte{2, 1}); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("truncated state vector: err %v, want ErrMalformed", err)
 	}
 	t.Logf("%d state vectors round-tripped", n)
 }
