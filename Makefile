@@ -3,7 +3,7 @@
 GO ?= go
 RACE_PKGS := ./sync/... ./storage/... ./httpapi/...
 
-.PHONY: test lint test-go test-race
+.PHONY: test lint test-go test-race bench-storage
 test: lint oracle-deps test-go test-race frontend-check
 
 lint:
@@ -49,3 +49,7 @@ bench-crdt: oracle-deps
 	@out=$$(mktemp) && trap 'rm -f "$$out"' EXIT && \
 	  { $(GO) test ./crdt -run '^$$' -bench 'AutomergePaper$$' -benchtime 5x -count 1 > "$$out"; st=$$?; cat "$$out"; [ $$st -eq 0 ]; } && \
 	  node --expose-gc $(ORACLE_DIR)/bench.mjs --go "$$out"
+
+# Not part of `test`: storage benchmarks with real fsync (see storage/bolt_test.go).
+bench-storage:
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./storage/

@@ -643,10 +643,9 @@ func (s *BoltStore) Append(ctx context.Context, entries []Entry) ([]uint64, erro
 
 // appendTarget is a document touched by a group commit.
 type appendTarget struct {
-	rec     docRecord
-	before  docRecord
-	log     *bbolt.Bucket
-	written bool
+	rec    docRecord
+	before docRecord
+	log    *bbolt.Bucket
 }
 
 func (s *BoltStore) commitAppends(group []*appendRequest) {
@@ -691,7 +690,6 @@ func (s *BoltStore) commitAppends(group []*appendRequest) {
 				}
 				t.rec.LogBytes += uint64(len(e.Update))
 				t.rec.LogCount++
-				t.written = true
 				seqs[i] = t.rec.LastSeq
 			}
 			req.seqs = seqs
