@@ -36,6 +36,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -65,6 +66,7 @@ type config struct {
 	writeTimeout   time.Duration
 	readBuffer     int
 	readLimit      int
+	cpuProfile     string
 }
 
 func main() {
@@ -102,6 +104,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "quire-load: -server-pid:", err)
 			return 2
 		}
+	}
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "quire-load: -cpuprofile:", err)
+			return 2
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "quire-load: -cpuprofile:", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -146,6 +161,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.writeTimeout, "write-timeout", 10*time.Second, "a write blocked this long fails the connection")
 	fs.IntVar(&cfg.readBuffer, "read-buffer", 1024, "bytes of read buffer per connection")
 	fs.IntVar(&cfg.readLimit, "read-limit", 64<<20, "largest message accepted, bytes")
+	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write the tool's own CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

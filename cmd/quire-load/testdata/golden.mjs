@@ -28,4 +28,33 @@ for (const c of cases) {
   for (const tok of c.tokens) text.insert(text.length, tok)
   out.push({ client: c.client, tokens: c.tokens, updates, text: text.toString() })
 }
-writeFileSync(path.join(here, 'golden_updates.json'), JSON.stringify(out, null, 2) + '\n')
+
+// A document holding every kind of struct, for the reader that must skip
+// what is not a string: its update and the ContentString texts in it, in
+// order, as Yjs decodes them.
+const mixed = new Y.Doc()
+mixed.clientID = 42
+mixed.getText('t').insert(0, 'a.0.0;')
+mixed.getText('rich').insert(0, 'bold', { bold: true })
+mixed.getText('rich').insertEmbed(4, { image: 'x.png' })
+mixed.getMap('m').set('k', 'v')
+mixed.getMap('m').set('n', new Y.Map())
+mixed.getMap('m').set('bin', new Uint8Array([1, 2, 3]))
+mixed.getArray('a').push([1, 'two', { three: 3 }])
+const frag = mixed.getXmlFragment('default')
+const el = new Y.XmlElement('paragraph')
+el.insert(0, [new Y.XmlText('para')])
+frag.insert(0, [el])
+mixed.getMap('m').set('sub', new Y.Doc({ guid: 'sub-guid' }))
+const other = new Y.Doc()
+other.clientID = 7
+Y.applyUpdate(other, Y.encodeStateAsUpdate(mixed))
+other.getText('t').insert(0, 'deleted')
+other.getText('t').delete(0, 3)
+const full = Y.encodeStateAsUpdate(other)
+const strings = Y.decodeUpdate(full).structs
+  .filter(s => s.content && s.content.constructor.name === 'ContentString')
+  .map(s => s.content.str)
+const mixedCase = { update: Buffer.from(full).toString('hex'), strings }
+
+writeFileSync(path.join(here, 'golden_updates.json'), JSON.stringify({ appends: out, mixed: mixedCase }, null, 2) + '\n')
