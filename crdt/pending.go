@@ -72,7 +72,7 @@ func (d *Doc) withPending(_ []byte, sv map[uint64]uint64, _ []byte) ([]byte, err
 			} else if prevEnd := out[i-1].id.Clock + uint64(out[i-1].length); prevEnd > st.id.Clock {
 				off = int(prevEnd - st.id.Clock)
 			}
-			st.write(e, off)
+			st.writeStruct(e, off, true)
 		}
 	}
 	mergeDeleteSets(deleteSetFromStore(s), s.pendingDs).write(e)
