@@ -175,7 +175,7 @@ func (d *Doc) EncodeStateAsUpdate(encodedStateVector []byte) ([]byte, error) {
 	writeClientsStructs(e, &d.store, sv)
 	deleteSetFromStore(&d.store).write(e)
 	if d.HasPending() {
-		return d.withPending(e.Bytes(), sv, encodedStateVector)
+		return d.withPending(e.Bytes(), encodedStateVector)
 	}
 	return e.Bytes(), nil
 }
