@@ -500,3 +500,46 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkListDocs pages through 10,000 documents: a page costs its own
+// size (index seek), not the number of documents.
+func BenchmarkListDocs(b *testing.B) {
+	const docs = 10_000
+	s, err := OpenBolt(filepath.Join(b.TempDir(), "quire.db"), BoltOptions{NoSync: true}) // setup speed only
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	ctx := context.Background()
+	for d := range docs {
+		title := fmt.Sprintf("Meeting notes %d", d)
+		if d%1000 == 0 {
+			title = fmt.Sprintf("Quarterly report %d", d)
+		}
+		if err := s.CreateDoc(ctx, DocMeta{ID: fmt.Sprintf("doc%05d", d), Title: title, Created: base.Add(time.Duration(d) * time.Second)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	_, mid, err := s.ListDocs(ctx, ListOptions{Sort: SortTitle, Limit: docs / 2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name string
+		opts ListOptions
+		want int
+	}{
+		{"first-page", ListOptions{Sort: SortUpdated}, 50},
+		{"middle-page-by-title", ListOptions{Sort: SortTitle, Cursor: mid}, 50},
+		{"filter-rare-title", ListOptions{Sort: SortCreated, Filter: "QUARTERLY"}, 10},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				page, _, err := s.ListDocs(ctx, bc.opts)
+				if err != nil || len(page) != bc.want {
+					b.Fatal(err, len(page))
+				}
+			}
+		})
+	}
+}
