@@ -722,7 +722,8 @@ func (s *BoltStore) commitAppends(group []*appendRequest) {
 	}
 }
 
-// Load implements Store.
+// Load implements Store. The updates share one backing array (one
+// allocation for the whole log): keeping one of them keeps them all.
 func (s *BoltStore) Load(ctx context.Context, id string) (Stored, error) {
 	leave, err := s.enter(ctx)
 	if err != nil {
