@@ -1,3 +1,8 @@
 module github.com/quire/quire
 
 go 1.26.8
+
+require (
+	github.com/yuin/goldmark v1.8.7
+	golang.org/x/net v0.62.0
+)
