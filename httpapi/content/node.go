@@ -353,6 +353,9 @@ func validateMarks(n *Node, path string) error {
 			}
 		}
 	}
+	if seen[MarkCode] && len(n.Marks) > 1 {
+		return invalidf("%s: code cannot be combined with other marks (StarterKit's code mark excludes them)", path)
+	}
 	sortMarks(n.Marks)
 	return nil
 }
