@@ -1,9 +1,10 @@
 // gen.mjs generates random multi-client Yjs editing sessions and records
 // what real Yjs 13.6.33 does with them, for Quire's Go CRDT to reproduce.
 //
-//   node gen.mjs --seed S --sessions N --out DIR [--gzip-level L]
+//   node gen.mjs --seed S --sessions N --out DIR [--start K] [--gzip-level L]
 //
-// writes DIR/seed-S.jsonl.gz: one JSON session per line (format in
+// writes DIR/seed-S.jsonl.gz (sessions K..K+N-1; -from-K in the name when
+// K > 0): one JSON session per line (format in
 // README.md next to this file). Same seed, same bytes.
 import * as Y from 'yjs'
 import fs from 'node:fs'
@@ -450,13 +451,14 @@ const main = () => {
     return i >= 0 ? args[i + 1] : def
   }
   const seed = opt('seed', '1')
+  const start = Number(opt('start', '0'))
   const sessions = Number(opt('sessions', '10'))
   const outDir = opt('out', '.')
   const level = Number(opt('gzip-level', '9'))
   fs.mkdirSync(outDir, { recursive: true })
   const lines = []
-  for (let i = 0; i < sessions; i++) lines.push(JSON.stringify(generateSession(seed, i)))
-  const file = path.join(outDir, `seed-${seed}.jsonl.gz`)
+  for (let i = start; i < start + sessions; i++) lines.push(JSON.stringify(generateSession(seed, i)))
+  const file = path.join(outDir, start === 0 ? `seed-${seed}.jsonl.gz` : `seed-${seed}-from-${start}.jsonl.gz`)
   fs.writeFileSync(file, zlib.gzipSync(lines.join('\n') + '\n', { level }))
   process.stdout.write(`${file}\n`)
 }
