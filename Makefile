@@ -49,3 +49,13 @@ bench-crdt: oracle-deps
 	@out=$$(mktemp) && trap 'rm -f "$$out"' EXIT && \
 	  { $(GO) test ./crdt -run '^$$' -bench 'AutomergePaper$$' -benchtime 5x -count 1 > "$$out"; st=$$?; cat "$$out"; [ $$st -eq 0 ]; } && \
 	  node --expose-gc $(ORACLE_DIR)/bench.mjs --go "$$out"
+
+# Content formats (httpapi/content): goldens written by real TipTap 3 editors through
+# y-tiptap, read back by y-prosemirror. The Go tests only read the committed goldens;
+# this target regenerates them.
+PM_ORACLE_DIR := httpapi/content/testdata/pm
+.PHONY: content-goldens
+$(PM_ORACLE_DIR)/node_modules: $(PM_ORACLE_DIR)/package-lock.json
+	cd $(PM_ORACLE_DIR) && npm ci --no-audit --no-fund
+content-goldens: $(PM_ORACLE_DIR)/node_modules
+	cd $(PM_ORACLE_DIR) && node gen.mjs

@@ -176,6 +176,9 @@ func ParseProseMirror(src []byte) (*Node, error) {
 	if err := Validate(&doc); err != nil {
 		return nil, err
 	}
+	if err := checkExclusiveCode(&doc, "doc"); err != nil {
+		return nil, err
+	}
 	return &doc, nil
 }
 
@@ -353,11 +356,62 @@ func validateMarks(n *Node, path string) error {
 			}
 		}
 	}
-	if seen[MarkCode] && len(n.Marks) > 1 {
-		return invalidf("%s: code cannot be combined with other marks (StarterKit's code mark excludes them)", path)
-	}
 	sortMarks(n.Marks)
 	return nil
+}
+
+// checkExclusiveCode rejects text with code and another mark: StarterKit's
+// code mark excludes all others, so an editor would never produce it.
+func checkExclusiveCode(n *Node, path string) error {
+	if _, ok := hasMark(n.Marks, MarkCode); ok && len(n.Marks) > 1 {
+		return invalidf("%s: code cannot be combined with other marks (StarterKit's code mark excludes them)", path)
+	}
+	for i, c := range n.Content {
+		if err := checkExclusiveCode(c, fmt.Sprintf("%s.content[%d]", path, i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Normalize brings a document read from elsewhere (a Yjs fragment, say)
+// into the form ProseMirror's Node.toJSON gives after parsing it with the
+// schema: default attributes filled in, marks sorted, adjacent text with
+// equal marks merged, empty text dropped. It reports what does not fit
+// the schema, as Validate does, but accepts mark combinations that
+// concurrent edits can produce (code with other marks).
+func Normalize(doc *Node) error {
+	mergeText(doc)
+	return Validate(doc)
+}
+
+func mergeText(n *Node) {
+	if len(n.Content) == 0 {
+		return
+	}
+	var out []*Node
+	for _, c := range n.Content {
+		if c == nil {
+			out = append(out, c)
+			continue
+		}
+		if c.Type == TypeText {
+			for i := range c.Marks {
+				if len(c.Marks[i].Attrs) == 0 {
+					c.Marks[i].Attrs = nil
+				}
+			}
+			sortMarks(c.Marks)
+			if c.Text == "" {
+				continue
+			}
+			out = appendText(out, c.Text, c.Marks)
+			continue
+		}
+		mergeText(c)
+		out = append(out, c)
+	}
+	n.Content = out
 }
 
 func sortMarks(ms []Mark) {
