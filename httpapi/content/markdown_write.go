@@ -30,8 +30,10 @@ func RenderMarkdown(doc *Node) string {
 func mdBlocks(blocks []*Node) []string {
 	var out []string
 	var prev *Node
+	alt := false
 	for _, b := range blocks {
-		lines := mdBlock(b, prev)
+		alt = prev != nil && prev.Type == b.Type && !alt
+		lines := mdBlock(b, alt)
 		if lines == nil {
 			continue
 		}
@@ -44,7 +46,9 @@ func mdBlocks(blocks []*Node) []string {
 	return out
 }
 
-func mdBlock(n *Node, prev *Node) []string {
+// mdBlock renders one block; alt asks a list for its other marker, which
+// keeps it apart from a list of the same kind just before it.
+func mdBlock(n *Node, alt bool) []string {
 	switch n.Type {
 	case TypeParagraph:
 		if len(n.Content) == 0 {
@@ -88,9 +92,6 @@ func mdBlock(n *Node, prev *Node) []string {
 		}
 		return out
 	case TypeBulletList, TypeOrderedList:
-		// Two lists in a row would merge into one: the second switches its
-		// marker character, which CommonMark reads as a new list.
-		alt := prev != nil && prev.Type == n.Type
 		var out []string
 		num := n.AttrInt("start", 1)
 		for _, item := range n.Content {
@@ -137,8 +138,10 @@ func mdBlock(n *Node, prev *Node) []string {
 func mdItemBlocks(blocks []*Node) []string {
 	var out []string
 	var prev *Node
+	alt := false
 	for _, b := range blocks {
-		lines := mdBlock(b, prev)
+		alt = prev != nil && prev.Type == b.Type && !alt
+		lines := mdBlock(b, alt)
 		if lines == nil {
 			continue
 		}
@@ -363,6 +366,9 @@ func mdEmit(toks []mdTok, inHeading bool) string {
 		case tokText:
 			atEnd := mdAtLineEnd(toks, i)
 			t.s = escapeMarkdownText(t.s, lineStart, atEnd, inHeading)
+			if strings.HasSuffix(t.s, "!") && i+1 < len(toks) && toks[i+1].kind == tokOpen && toks[i+1].mark.Type == MarkLink {
+				t.s = t.s[:len(t.s)-1] + `\!` // "![" would start an image
+			}
 			lineStart = false
 		case tokRaw:
 			lineStart = strings.HasSuffix(t.s, "\n")
@@ -384,7 +390,20 @@ func mdEmit(toks []mdTok, inHeading bool) string {
 			cands = []string{"~~"}
 		}
 		chosen := false
+		// Delimiters of one character that touch merge into one run
+		// ("**" + "*"), which parses differently: skip such candidates.
+		touches := func(k int, c byte) bool {
+			for _, n := range []int{k - 1, k + 1} {
+				if n >= 0 && n < len(toks) && delims[n][0] != "" && delims[n][0][0] == c {
+					return true
+				}
+			}
+			return false
+		}
 		for _, d := range cands {
+			if touches(i, d[0]) || touches(j, d[0]) {
+				continue
+			}
 			if mdCanOpen(d[0], mdCharBefore(toks, i), mdCharAfter(toks, i)) &&
 				mdCanClose(d[0], mdCharBefore(toks, j), mdCharAfter(toks, j)) {
 				delims[i] = [2]string{d, ""}
@@ -401,7 +420,14 @@ func mdEmit(toks []mdTok, inHeading bool) string {
 	var b strings.Builder
 	for i, t := range toks {
 		switch t.kind {
-		case tokText, tokRaw:
+		case tokText:
+			b.WriteString(t.s)
+		case tokRaw:
+			if t.s == "\\\n" && strings.HasSuffix(b.String(), `\`) {
+				// goldmark reads "\\\" at a line end as text: break with spaces.
+				b.WriteString("  \n")
+				continue
+			}
 			b.WriteString(t.s)
 		case tokOpen, tokClose:
 			b.WriteString(delims[i][0])
@@ -569,7 +595,15 @@ func escapeMarkdownText(s string, lineStart, lineEnd, inHeading bool) string {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch c {
-		case '\\', '*', '_', '`', '[', ']', '<', '~':
+		case '~':
+			// goldmark counts an escaped tilde into a neighbouring ~~ run,
+			// so a tilde that could touch one is written as a reference.
+			if i == 0 || i == len(s)-1 || s[i-1] == '~' || s[i+1] == '~' {
+				b.WriteString("&#126;")
+			} else {
+				b.WriteString(`\~`)
+			}
+		case '\\', '*', '_', '`', '[', ']', '<':
 			b.WriteByte('\\')
 			b.WriteByte(c)
 		case '#':
