@@ -9,45 +9,20 @@
 //                    the "default" fragment, "tiptap": editor.getJSON(),
 //                    "html": editor.getHTML() }
 // Run: npm ci && node gen.mjs   (or `make content-goldens` from the repo root)
-import { Window } from 'happy-dom'
+import * as Y from 'yjs'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
-
-const window = new Window({ url: 'http://localhost/' })
-for (const key of ['window', 'document', 'navigator', 'Node', 'Element', 'HTMLElement', 'Text', 'DocumentFragment',
-  'MutationObserver', 'getComputedStyle', 'DOMParser', 'Range', 'Selection', 'KeyboardEvent', 'Event',
-  'requestAnimationFrame', 'cancelAnimationFrame', 'ClipboardEvent', 'DragEvent', 'InputEvent', 'CustomEvent']) {
-  if (window[key] !== undefined) {
-    Object.defineProperty(globalThis, key, { value: typeof window[key] === 'function' && !/^[A-Z]/.test(key) ? window[key].bind(window) : window[key], configurable: true, writable: true })
-  }
-}
-
-const Y = await import('yjs')
-const { Editor } = await import('@tiptap/core')
-const { default: StarterKit } = await import('@tiptap/starter-kit')
-const { default: Collaboration } = await import('@tiptap/extension-collaboration')
-const { yXmlFragmentToProsemirrorJSON } = await import('y-prosemirror')
+import { yXmlFragmentToProsemirrorJSON } from 'y-prosemirror'
+import { newEditor as makeEditor, snapshot } from './editor.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const outDir = path.join(here, 'golden')
 fs.mkdirSync(outDir, { recursive: true })
 
 let nextClientID = 1000
-function newEditor (ydoc) {
-  ydoc = ydoc || new Y.Doc()
-  ydoc.clientID = nextClientID++ // fixed ids: the goldens are reproducible
-  const element = document.createElement('div')
-  document.body.appendChild(element)
-  const editor = new Editor({
-    element,
-    extensions: [
-      StarterKit.configure({ undoRedo: false }), // Collaboration brings its own undo
-      Collaboration.configure({ document: ydoc, field: 'default' })
-    ]
-  })
-  return { editor, ydoc }
-}
+// Fixed client ids: the goldens are reproducible.
+const newEditor = ydoc => makeEditor(ydoc, nextClientID++)
 
 // Exchanges everything between replicas, as a reconnect does.
 function syncAll (replicas) {
@@ -56,11 +31,7 @@ function syncAll (replicas) {
 
 function write (name, { editor, ydoc }) {
   const update = Y.encodeStateAsUpdate(ydoc)
-  const golden = {
-    prosemirror: yXmlFragmentToProsemirrorJSON(ydoc.getXmlFragment('default')),
-    tiptap: editor.getJSON(),
-    html: editor.getHTML()
-  }
+  const golden = snapshot({ editor, ydoc })
   fs.writeFileSync(path.join(outDir, name + '.update'), update)
   fs.writeFileSync(path.join(outDir, name + '.json'), JSON.stringify(golden, null, 1) + '\n')
   console.log(name, update.length, 'bytes')
