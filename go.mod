@@ -6,3 +6,5 @@ require (
 	github.com/yuin/goldmark v1.8.7
 	golang.org/x/net v0.62.0
 )
+
+require github.com/google/uuid v1.6.0
