@@ -21,7 +21,7 @@ import (
 type Node struct {
 	Type    string         `json:"type"`
 	Attrs   map[string]any `json:"attrs,omitzero"`
-	Content []*Node        `json:"content,omitempty"`
+	Content []*Node        `json:"content,omitzero"` // [] kept: y-prosemirror writes it for elements whose children hold no text
 	Marks   []Mark         `json:"marks,omitempty"`
 	Text    string         `json:"text,omitempty"`
 }
@@ -387,6 +387,7 @@ func Normalize(doc *Node) error {
 
 func mergeText(n *Node) {
 	if len(n.Content) == 0 {
+		n.Content = nil
 		return
 	}
 	var out []*Node
@@ -411,7 +412,7 @@ func mergeText(n *Node) {
 		mergeText(c)
 		out = append(out, c)
 	}
-	n.Content = out
+	n.Content = out // nil when all text was empty
 }
 
 func sortMarks(ms []Mark) {

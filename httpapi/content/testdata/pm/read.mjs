@@ -13,6 +13,7 @@ for (const file of process.argv.slice(2)) {
   let changedByEditor = false
   ydoc.on('update', () => { changedByEditor = true })
   const r = newEditor(ydoc)
+  await new Promise(resolve => setTimeout(resolve, 5)) // let the sync plugin write back anything it changes
   const out = snapshot(r)
   out.changedByEditor = changedByEditor || !Buffer.from(before).equals(Buffer.from(Y.encodeStateVector(ydoc)))
   process.stdout.write(JSON.stringify(out) + '\n')
