@@ -129,6 +129,8 @@ func (r *runner) editPhase(ctx context.Context) {
 	go func() { wg.Wait(); close(done) }()
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
+	prev := r.latency.snapshot()
+	prevLag := r.scheduleLag.snapshot()
 	for {
 		select {
 		case <-done:
@@ -137,8 +139,12 @@ func (r *runner) editPhase(ctx context.Context) {
 			<-done
 			return
 		case <-tick.C:
-			slog.Info("editing", "sent", r.sent.Load(), "delivered", r.delivered.Load(), "echoes", r.echoes.Load(),
-				"p99_ms", float64(r.latency.quantile(0.99).Microseconds())/1000, "disconnects", r.disconnects.Load())
+			// Figures for the last interval, to see when latency moved.
+			p99, n := r.latency.quantileSince(prev, 0.99)
+			lag, _ := r.scheduleLag.quantileSince(prevLag, 0.99)
+			slog.Info("editing", "sent", r.sent.Load(), "delivered", r.delivered.Load(), "delivered_5s", n,
+				"p99_5s_ms", float64(p99.Microseconds())/1000, "lag_p99_5s_ms", float64(lag.Microseconds())/1000,
+				"disconnects", r.disconnects.Load())
 		}
 	}
 }
