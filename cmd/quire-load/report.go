@@ -42,6 +42,8 @@ type report struct {
 	// schedule: large values mean the tool itself was short of CPU.
 	ScheduleLag *latencySummary `json:"schedule_lag,omitempty"`
 	Verify      *verifyResult   `json:"verify,omitempty"`
+	// MaxBacklog is the largest kernel receive backlog seen (5 s samples).
+	MaxBacklog *socketBacklog `json:"max_backlog,omitempty"`
 
 	Disconnects    int64  `json:"disconnects"`
 	ProtocolErrors uint64 `json:"protocol_errors"`
@@ -194,6 +196,8 @@ func (rep *report) fill(r *runner, srv, self *procWatch) {
 		rep.Delivery = d
 		lat, echo, lag := r.latency.summary(), r.echoLatency.summary(), r.scheduleLag.summary()
 		rep.Latency, rep.EchoLatency, rep.ScheduleLag = &lat, &echo, &lag
+		backlog := r.maxBacklog
+		rep.MaxBacklog = &backlog
 		if rep.Edits.WriteErrors > 0 {
 			fail("%d edits failed to send", rep.Edits.WriteErrors)
 		}
@@ -245,9 +249,14 @@ func writeTable(w io.Writer, rep report) {
 		lat("latency", rep.Latency)
 		lat("echo latency", rep.EchoLatency)
 		lat("schedule lag", rep.ScheduleLag)
+		row("max backlog", "%d bytes unread by the tool, %d bytes unread by the server (kernel queues, 5 s samples)",
+			rep.MaxBacklog.ToolRxBytes, rep.MaxBacklog.ServerRxBytes)
 	}
 	if v := rep.Verify; v != nil {
 		row("diverged", "%d of %d documents", v.Diverged, v.Docs)
+		for _, p := range v.Problems {
+			row("  diverged doc", "%s", p)
+		}
 	}
 	row("disconnects", "%d", rep.Disconnects)
 	proc := func(name string, p *procReport) {

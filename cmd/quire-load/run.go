@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	gosync "sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,26 @@ type runner struct {
 
 	latency, echoLatency, scheduleLag histogram
 	errs                              errorLog
+
+	// Largest kernel receive queues seen during editing (see socketBacklog).
+	maxBacklog socketBacklog
+}
+
+// sampleBacklog reads the kernel's socket queues for the server's port and
+// keeps the largest values seen.
+func (r *runner) sampleBacklog() socketBacklog {
+	port, err := strconv.Atoi(r.base.Port())
+	if err != nil {
+		return socketBacklog{}
+	}
+	b, err := readSocketBacklog(port)
+	if err != nil {
+		r.noteError("read /proc/net/tcp", err)
+		return b
+	}
+	r.maxBacklog.ToolRxBytes = max(r.maxBacklog.ToolRxBytes, b.ToolRxBytes)
+	r.maxBacklog.ServerRxBytes = max(r.maxBacklog.ServerRxBytes, b.ServerRxBytes)
+	return b
 }
 
 func (r *runner) noteError(kind string, err error) { r.errs.note(kind, err) }
@@ -134,6 +155,7 @@ func (r *runner) editPhase(ctx context.Context) {
 	for {
 		select {
 		case <-done:
+			r.sampleBacklog()
 			return
 		case <-ctx.Done():
 			<-done
@@ -142,8 +164,10 @@ func (r *runner) editPhase(ctx context.Context) {
 			// Figures for the last interval, to see when latency moved.
 			p99, n := r.latency.quantileSince(prev, 0.99)
 			lag, _ := r.scheduleLag.quantileSince(prevLag, 0.99)
+			backlog := r.sampleBacklog()
 			slog.Info("editing", "sent", r.sent.Load(), "delivered", r.delivered.Load(), "delivered_5s", n,
 				"p99_5s_ms", float64(p99.Microseconds())/1000, "lag_p99_5s_ms", float64(lag.Microseconds())/1000,
+				"tool_rx_queued", backlog.ToolRxBytes, "server_rx_queued", backlog.ServerRxBytes,
 				"disconnects", r.disconnects.Load())
 		}
 	}
