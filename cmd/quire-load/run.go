@@ -185,8 +185,9 @@ func (r *runner) expectedDeliveries() uint64 {
 	return n
 }
 
-// drain waits for outstanding deliveries and echoes, up to cfg.drain.
-func (r *runner) drain(ctx context.Context) time.Duration {
+// drain waits for outstanding deliveries and echoes, up to cfg.drain, and
+// returns how long it took and how many deliveries had arrived by its end.
+func (r *runner) drain(ctx context.Context) (time.Duration, uint64) {
 	start := time.Now()
 	want := r.expectedDeliveries()
 	for time.Since(start) < r.cfg.drain && ctx.Err() == nil {
@@ -195,7 +196,7 @@ func (r *runner) drain(ctx context.Context) time.Duration {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return time.Since(start)
+	return time.Since(start), r.delivered.Load()
 }
 
 // closeAll closes every connection and waits for the readers to stop.
@@ -301,7 +302,19 @@ func (r *runner) verifyDoc(ctx context.Context, doc *docRun) error {
 	if err != nil {
 		return fmt.Errorf("fetch final state: %w", err)
 	}
-	return checkDocState(update, doc)
+	err = checkDocState(update, doc)
+	if err != nil {
+		// The state is fetched after the drain; if the server had not even
+		// echoed some edits by then, say so beside the difference.
+		var unconfirmed uint64
+		for _, e := range doc.editors {
+			unconfirmed += e.sentN.Load() - min(e.echoed.Load(), e.sentN.Load())
+		}
+		if unconfirmed > 0 {
+			err = fmt.Errorf("%w (%d of its edits not yet echoed when the state was fetched)", err, unconfirmed)
+		}
+	}
+	return err
 }
 
 // errDiverged marks a document whose final state does not match what was sent.
