@@ -201,8 +201,27 @@ func decodeShare(b []byte) (ShareToken, error) {
 	return t, d.err
 }
 
-// Sequence keys are big-endian so bbolt's byte order is numeric order.
-func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
+// logPrefix starts every log key of a document: uvarint(len(id)) ‖ id.
+// A uvarint is prefix-free, so no document's prefix begins another's keys.
+func logPrefix(id string) []byte {
+	p := binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen64+len(id)+8), uint64(len(id)))
+	return append(p, id...)
+}
+
+// logKey is prefix ‖ seq, the seq big-endian so byte order is numeric order.
+func logKey(prefix []byte, seq uint64) []byte {
+	k := make([]byte, 0, len(prefix)+8)
+	return binary.BigEndian.AppendUint64(append(k, prefix...), seq)
+}
+
+// splitLogKey undoes logKey.
+func splitLogKey(k []byte) (id string, seq uint64, ok bool) {
+	n, w := binary.Uvarint(k)
+	if w <= 0 || uint64(len(k)-w) != n+8 {
+		return "", 0, false
+	}
+	return string(k[w : w+int(n)]), binary.BigEndian.Uint64(k[w+int(n):]), true
+}
 
 // timeKeyDesc maps an instant to 8 bytes that sort newest first. The sign
 // bit is flipped first so instants before 1970 still order correctly.
