@@ -326,6 +326,10 @@ type tokenCheck struct {
 	doc  *docRun
 	next []uint64
 	err  error
+
+	// contiguous also requires each editor's tokens to form one run.
+	contiguous bool
+	last       uint64 // client of the previous token
 }
 
 func newTokenCheck(doc *docRun) *tokenCheck {
@@ -341,6 +345,11 @@ func (c *tokenCheck) add(t token) {
 		c.err = fmt.Errorf("%w: token of client %d, not an editor of this document", errDiverged, t.client)
 		return
 	}
+	if c.contiguous && t.client != c.last && c.next[peer] > 0 {
+		c.err = fmt.Errorf("%w: client %d: its text is split (edit %d after another editor's)", errDiverged, t.client, t.seq)
+		return
+	}
+	c.last = t.client
 	if t.seq != c.next[peer] {
 		c.err = fmt.Errorf("%w: client %d: edit %d where edit %d was due (duplicate, reordered or lost)", errDiverged, t.client, t.seq, c.next[peer])
 		return
