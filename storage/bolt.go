@@ -482,13 +482,17 @@ func (s *BoltStore) ListDocs(ctx context.Context, opts ListOptions) ([]DocMeta, 
 		}
 		var last []byte
 		for ; k != nil; k, v = c.Next() {
-			id := string(v)
-			r, err := b.doc(id)
-			if err != nil {
-				return fmt.Errorf("index entry for doc %q: %w", id, err)
+			rec := b.docs.Get(v)
+			if rec == nil {
+				return fmt.Errorf("index entry for doc %q: %w", v, errCorrupt)
 			}
-			if filter != "" && !strings.Contains(strings.ToLower(r.Title), filter) {
+			if filter != "" && !titleContains(rec, filter) {
 				continue
+			}
+			id := string(v)
+			r, err := decodeDocRecord(rec)
+			if err != nil {
+				return fmt.Errorf("doc %q: %w", id, err)
 			}
 			if len(docs) == limit {
 				next = encodeCursor(sortByte, last)

@@ -103,6 +103,54 @@ func TestBoltLockTimeout(t *testing.T) {
 	checkBoltFile(t, path)
 }
 
+const holdChildEnv = "QUIRE_STORAGE_HOLD_CHILD"
+
+// TestBoltLockedByAnotherProcess: the real case, another quire process
+// holding the file.
+func TestBoltLockedByAnotherProcess(t *testing.T) {
+	if path := os.Getenv(holdChildEnv); path != "" {
+		s, err := OpenBolt(path, BoltOptions{})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "holder open:", err)
+			os.Exit(2)
+		}
+		defer s.Close()
+		fmt.Println("holding")
+		_, _ = bufio.NewReader(os.Stdin).ReadString('\n') // until the parent closes stdin
+		return
+	}
+	path := filepath.Join(t.TempDir(), "quire.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBoltLockedByAnotherProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), holdChildEnv+"="+path)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "holding\n" {
+		t.Fatalf("holder said %q, %v", line, err)
+	}
+	_, err = OpenBolt(path, BoltOptions{LockTimeout: 100 * time.Millisecond})
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "in use by another quire process") {
+		t.Fatalf("open while another process holds the file: %v", err)
+	}
+	stdin.Close() // the holder closes the store and exits
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("holder: %v", err)
+	}
+	s := openBoltT(t, path)
+	s.Close()
+	checkBoltFile(t, path)
+}
+
 func TestBoltDeleteDocLeavesNothing(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "quire.db")
 	s := openBoltT(t, path)

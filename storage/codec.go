@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Records are binary: a format byte, then fields as uvarints, zigzag
@@ -227,4 +229,41 @@ func splitLogKey(k []byte) (id string, seq uint64, ok bool) {
 // bit is flipped first so instants before 1970 still order correctly.
 func timeKeyDesc(t time.Time) []byte {
 	return binary.BigEndian.AppendUint64(nil, ^(uint64(t.UnixNano()) ^ 1<<63))
+}
+
+// titleContains reports whether an encoded docRecord's title contains
+// lowerFilter, ignoring case, reading the title in place: a filtered
+// listing tests every document, so it must not decode each one.
+func titleContains(rec []byte, lowerFilter string) bool {
+	d := decoder{b: rec}
+	d.version("document")
+	n := d.uvarint()
+	if d.err != nil || uint64(len(d.b)) < n {
+		return false
+	}
+	title := d.b[:n]
+	for _, c := range title {
+		if c >= utf8.RuneSelf { // non-ASCII: let Unicode case mapping decide
+			return strings.Contains(strings.ToLower(string(title)), lowerFilter)
+		}
+	}
+	// ASCII title: compare bytes with A-Z folded, no allocation.
+	f := lowerFilter
+	for i := 0; i+len(f) <= len(title); i++ {
+		j := 0
+		for j < len(f) {
+			c := title[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != f[j] {
+				break
+			}
+			j++
+		}
+		if j == len(f) {
+			return true
+		}
+	}
+	return false
 }
