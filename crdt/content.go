@@ -104,7 +104,7 @@ func newContentString(s string) *contentString {
 	return &contentString{b: []byte(s), n: utf16Len(s)}
 }
 
-func (c *contentString) str() string   { return string(c.b) }
+func (c *contentString) str() string     { return string(c.b) }
 func (c *contentString) ref() byte       { return refString }
 func (c *contentString) length() int     { return c.n }
 func (c *contentString) countable() bool { return true }
