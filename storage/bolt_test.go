@@ -187,6 +187,87 @@ func TestBoltRejectsNewerFormat(t *testing.T) {
 	}
 }
 
+// TestBoltGroupCommit holds the first commit until more calls are queued
+// behind it, then checks they were committed together in one transaction,
+// each with its own result (a call naming a missing document fails alone).
+func TestBoltGroupCommit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "quire.db")
+	s := openBoltT(t, path)
+	defer checkBoltFile(t, path)
+	defer s.Close()
+	for d := range 4 {
+		mustCreate(t, s, DocMeta{ID: fmt.Sprint("doc", d)})
+	}
+	started, release := make(chan struct{}), make(chan struct{})
+	var groups []int
+	s.beforeCommit = func(n int) { // runs in the leader only, one at a time
+		groups = append(groups, n)
+		if len(groups) == 1 {
+			close(started)
+			<-release
+		}
+	}
+	type result struct {
+		seqs []uint64
+		err  error
+	}
+	const followers = 10
+	results := make([]chan result, followers+1)
+	appendAsync := func(i int, entries []Entry) {
+		results[i] = make(chan result, 1)
+		go func() {
+			seqs, err := s.Append(context.Background(), entries)
+			results[i] <- result{seqs, err}
+		}()
+	}
+	appendAsync(0, []Entry{{"doc0", upd("first")}})
+	<-started
+	for i := 1; i <= followers; i++ {
+		entries := []Entry{{fmt.Sprint("doc", i%4), fmt.Appendf(nil, "f%d", i)}}
+		if i == 5 {
+			entries = append(entries, Entry{"ghost", upd("x")})
+		}
+		appendAsync(i, entries)
+		waitFor(t, func() bool { // queue them in a known order
+			s.appendMu.Lock()
+			defer s.appendMu.Unlock()
+			return len(s.appendQueue) == i+1
+		})
+	}
+	close(release)
+	for i, ch := range results {
+		r := <-ch
+		if i == 5 {
+			wantErr(t, "follower naming a ghost", r.err, ErrNotFound)
+		} else if r.err != nil || len(r.seqs) != 1 {
+			t.Fatalf("call %d: %v %v", i, r.seqs, r.err)
+		}
+	}
+	if len(groups) != 2 || groups[0] != 1 || groups[1] != followers {
+		t.Fatalf("commit groups %v, want [1 %d]", groups, followers)
+	}
+	st := s.Stats()
+	if st.AppendCalls != followers+1 || st.AppendCommits != 2 || st.AppendedEntries != followers || st.FileSize == 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	// Seqs follow queue order: doc1 got f1, then f5 failed, then f9.
+	if got := mustLoad(t, s, "doc1"); !updatesEqual(got.Updates, [][]byte{upd("f1"), upd("f9")}) {
+		t.Fatalf("doc1 log %q", got.Updates)
+	}
+}
+
+// waitFor polls cond (no fixed sleeps) and fails after a generous deadline.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 const crashChildEnv = "QUIRE_STORAGE_CRASH_CHILD"
 
 // TestBoltCrashSafety kills a writer with SIGKILL in the middle of its

@@ -6,6 +6,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -18,6 +19,23 @@ var (
 	// last seq, a cursor from another sort…). Nothing was changed.
 	ErrInvalid = errors.New("invalid argument")
 )
+
+// MissingDocsError is the error of an Append that names documents which do
+// not exist (errors.Is(err, ErrNotFound) holds). It lists them all, so a
+// caller that batched many documents' updates (one deleted meanwhile) can
+// drop those entries and append the rest again:
+//
+//	var missing *storage.MissingDocsError
+//	if errors.As(err, &missing) { … missing.DocIDs … }
+type MissingDocsError struct {
+	DocIDs []string // in order of first appearance in the entries
+}
+
+func (e *MissingDocsError) Error() string {
+	return fmt.Sprintf("append: documents %q: %v", e.DocIDs, ErrNotFound)
+}
+
+func (e *MissingDocsError) Unwrap() error { return ErrNotFound }
 
 // DocMeta describes one document.
 type DocMeta struct {
@@ -113,9 +131,10 @@ type Store interface {
 	// Append adds entries (possibly for many documents) to their logs in one
 	// transaction and one fsync, and returns each entry's sequence number in
 	// its document's log (strictly increasing and contiguous per document,
-	// never reused, even after Compact). A document that does not exist is
-	// an ErrNotFound for the whole call, and nothing is written; so is an
-	// empty Update (ErrInvalid). Entries of one document keep their order.
+	// never reused, even after Compact). Documents that do not exist fail
+	// the whole call with a *MissingDocsError (an ErrNotFound) naming them,
+	// and nothing is written; so does an empty Update (ErrInvalid). Entries
+	// of one document keep their order; calls are committed in arrival order.
 	Append(ctx context.Context, entries []Entry) (seqs []uint64, err error)
 	// Load returns a document's snapshot and the log after it; ErrNotFound if absent.
 	Load(ctx context.Context, id string) (Stored, error)

@@ -214,10 +214,14 @@ func testAppendUnknownDoc(t *testing.T, open func() Store) {
 	mustAppend(t, s, Entry{"a", upd("a1")})
 	before := mustGet(t, s, "a")
 
-	seqs, err := s.Append(ctx, []Entry{{"a", upd("a2")}, {"ghost", upd("g1")}, {"a", upd("a3")}})
+	seqs, err := s.Append(ctx, []Entry{{"a", upd("a2")}, {"ghost", upd("g1")}, {"a", upd("a3")}, {"ghost2", upd("g2")}, {"ghost", upd("g3")}})
 	wantErr(t, "Append with unknown doc", err, ErrNotFound)
 	if seqs != nil || !strings.Contains(err.Error(), `"ghost"`) {
 		t.Fatalf("seqs %v, error %q (want nil and the doc named)", seqs, err)
+	}
+	var missing *MissingDocsError
+	if !errors.As(err, &missing) || !slices.Equal(missing.DocIDs, []string{"ghost", "ghost2"}) {
+		t.Fatalf("error %#v: want a *MissingDocsError naming ghost and ghost2 once each", err)
 	}
 	if got := mustGet(t, s, "a"); got != before {
 		t.Fatalf("failed append changed metadata: %+v, was %+v", got, before)
@@ -776,6 +780,15 @@ func testConcurrentAppends(t *testing.T, open func() Store) {
 					doc := fmt.Sprintf("doc%d", (w+r+k)%docs)
 					for j := range 2 {
 						entries = append(entries, Entry{doc, []byte(fmt.Sprintf("w%d-r%d-k%d-j%d", w, r, k, j))})
+					}
+				}
+				if w%4 == 0 && r%5 == 0 {
+					// A call naming a missing document fails alone, even
+					// when it shares a commit with the others.
+					bad := append(slices.Clone(entries), Entry{"ghost", []byte("never")})
+					if _, err := s.Append(context.Background(), bad); !errors.Is(err, ErrNotFound) {
+						errs <- fmt.Errorf("append with a ghost doc: %v", err)
+						return
 					}
 				}
 				seqs, err := s.Append(context.Background(), entries)
