@@ -4,7 +4,7 @@ GO ?= go
 RACE_PKGS := ./sync/... ./storage/... ./httpapi/...
 
 .PHONY: test lint test-go test-race bench-storage fuzz-crdt
-test: lint oracle-deps test-go test-race frontend-check fuzz-crdt
+test: lint oracle-deps content-deps test-go test-race frontend-check fuzz-crdt
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -59,3 +59,17 @@ fuzz-crdt:
 # Not part of `test`: storage benchmarks with real fsync (see storage/bolt_test.go).
 bench-storage:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./storage/
+
+# Content formats (httpapi/content): goldens written by real TipTap 3 editors through
+# y-tiptap, read back by y-prosemirror (content-goldens regenerates them); the Go
+# tests also open the documents they write in real TipTap editors (content-deps).
+PM_ORACLE_DIR := httpapi/content/testdata/pm
+.PHONY: content-deps content-goldens
+$(PM_ORACLE_DIR)/node_modules: $(PM_ORACLE_DIR)/package-lock.json
+	cd $(PM_ORACLE_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+content-deps: $(PM_ORACLE_DIR)/node_modules
+
+content-goldens: content-deps
+	cd $(PM_ORACLE_DIR) && node gen.mjs
