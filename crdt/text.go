@@ -93,7 +93,7 @@ func (t *Text) Format(index, length int, attrs map[string]any) {
 func (t *Text) Delta() []DeltaOp { return t.b.delta() }
 
 func (t *branch) delta() []DeltaOp {
-	var ops []DeltaOp
+	ops := []DeltaOp{}
 	cur := &attrMap{}
 	var sb strings.Builder
 	attrsOf := func() map[string]any {
