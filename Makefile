@@ -49,3 +49,12 @@ bench-crdt: oracle-deps
 	@out=$$(mktemp) && trap 'rm -f "$$out"' EXIT && \
 	  { $(GO) test ./crdt -run '^$$' -bench 'AutomergePaper$$' -benchtime 5x -count 1 > "$$out"; st=$$?; cat "$$out"; [ $$st -eq 0 ]; } && \
 	  node --expose-gc $(ORACLE_DIR)/bench.mjs --go "$$out"
+
+# Browser tests (e2e/browser/): the real binary and Debian's Chromium (/usr/bin/chromium,
+# `apt-get install -y chromium`), driven by playwright-core. Screenshots: e2e/browser/test-results/.
+.PHONY: e2e-browser
+e2e/browser/node_modules:
+	cd e2e/browser && npm ci --no-audit --no-fund
+
+e2e-browser: e2e/browser/node_modules
+	cd e2e/browser && node --test --test-concurrency=1 --test-timeout=180000
