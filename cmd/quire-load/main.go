@@ -159,7 +159,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.docPrefix, "doc-prefix", "", "document name prefix (default: load-<random>, fresh documents each run)")
 	fs.Uint64Var(&cfg.seed, "seed", 0, "random seed for edit timing (default: random)")
 	fs.IntVar(&cfg.shards, "shards", 4, "goroutines that schedule and send edits")
-	fs.IntVar(&cfg.procs, "procs", 1, "CPU cores the tool may use (GOMAXPROCS); one leaves the rest to the server and costs less CPU per update")
+	fs.IntVar(&cfg.procs, "procs", runtime.NumCPU(), "CPU cores the tool may use (GOMAXPROCS); fewer costs less CPU per update, but on a busy machine the tool then falls behind reading and inflates latency")
 	fs.DurationVar(&cfg.connectTimeout, "connect-timeout", 10*time.Second, "per-connection handshake timeout")
 	fs.DurationVar(&cfg.syncTimeout, "sync-timeout", 30*time.Second, "how long to wait for every connection's first sync")
 	fs.DurationVar(&cfg.writeTimeout, "write-timeout", 10*time.Second, "a write blocked this long fails the connection")
