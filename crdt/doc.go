@@ -60,6 +60,7 @@ type Doc struct {
 	share         map[string]*branch
 	shareOrder    []string
 	tr            *transaction
+	spare         *transaction // reused by the next transaction
 }
 
 // Option configures a Doc.
@@ -147,7 +148,7 @@ func (d *Doc) ToJSON() map[string]any {
 // made outside Transact run in a transaction of their own. Nested calls
 // join the outer transaction and return nil.
 func (d *Doc) Transact(fn func()) []byte {
-	return d.transact(true, func(*transaction) { fn() })
+	return d.transactEncode(true, true, func(*transaction) { fn() })
 }
 
 // StateVector returns the next expected clock of every client.

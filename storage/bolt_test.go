@@ -530,6 +530,8 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(n.Load())/b.Elapsed().Seconds(), "entries/s")
+	st := s.Stats()
+	b.ReportMetric(float64(st.AppendCalls)/float64(st.AppendCommits), "calls/commit")
 }
 
 // BenchmarkLoad reads a document with a 64 KiB snapshot and 1,000 log entries.
