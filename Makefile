@@ -3,8 +3,8 @@
 GO ?= go
 RACE_PKGS := ./sync/... ./storage/... ./httpapi/...
 
-.PHONY: test lint test-go test-race
-test: lint oracle-deps test-go test-race frontend-check
+.PHONY: test lint test-go test-race bench-storage fuzz-crdt
+test: lint oracle-deps content-deps test-go test-race frontend-check fuzz-crdt
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -48,8 +48,34 @@ oracle-fresh: oracle-deps
 
 bench-crdt: oracle-deps
 	@out=$$(mktemp) && trap 'rm -f "$$out"' EXIT && \
-	  { $(GO) test ./crdt -run '^$$' -bench 'AutomergePaper$$' -benchtime 5x -count 1 > "$$out"; st=$$?; cat "$$out"; [ $$st -eq 0 ]; } && \
+	  { $(GO) test ./crdt -run '^$$' -bench 'ReplayAutomergePaper$$' -benchtime 3x -count 1 > "$$out" && \
+	    $(GO) test ./crdt -run '^$$' -bench '(Apply|Encode|Load)AutomergePaper$$' -benchtime 2s -count 1 >> "$$out"; \
+	    st=$$?; cat "$$out"; [ $$st -eq 0 ]; } && \
 	  node --expose-gc $(ORACLE_DIR)/bench.mjs --go "$$out"
+
+# Fuzz the crdt decoders (~20 s each): malformed input must return an error,
+# never panic, and never change the document.
+fuzz-crdt:
+	$(GO) test ./crdt -run '^$$' -fuzz '^FuzzApplyUpdate$$' -fuzztime 20s
+	$(GO) test ./crdt -run '^$$' -fuzz '^FuzzDecodeStateVector$$' -fuzztime 20s
+
+# Not part of `test`: storage benchmarks with real fsync (see storage/bolt_test.go).
+bench-storage:
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./storage/
+
+# Content formats (httpapi/content): goldens written by real TipTap 3 editors through
+# y-tiptap, read back by y-prosemirror (content-goldens regenerates them); the Go
+# tests also open the documents they write in real TipTap editors (content-deps).
+PM_ORACLE_DIR := httpapi/content/testdata/pm
+.PHONY: content-deps content-goldens
+$(PM_ORACLE_DIR)/node_modules: $(PM_ORACLE_DIR)/package-lock.json
+	cd $(PM_ORACLE_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+content-deps: $(PM_ORACLE_DIR)/node_modules
+
+content-goldens: content-deps
+	cd $(PM_ORACLE_DIR) && node gen.mjs
 
 # Browser tests (e2e/browser/): the real binary and Debian's Chromium (/usr/bin/chromium,
 # `apt-get install -y chromium`), driven by playwright-core. Screenshots: e2e/browser/test-results/.
