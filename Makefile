@@ -3,8 +3,8 @@
 GO ?= go
 RACE_PKGS := ./sync/... ./storage/... ./httpapi/...
 
-.PHONY: test lint test-go test-race
-test: lint oracle-deps test-go test-race frontend-check
+.PHONY: test lint test-go test-race bench-storage fuzz-crdt
+test: lint oracle-deps test-go test-race frontend-check fuzz-crdt
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -49,3 +49,13 @@ bench-crdt: oracle-deps
 	@out=$$(mktemp) && trap 'rm -f "$$out"' EXIT && \
 	  { $(GO) test ./crdt -run '^$$' -bench 'AutomergePaper$$' -benchtime 5x -count 1 > "$$out"; st=$$?; cat "$$out"; [ $$st -eq 0 ]; } && \
 	  node --expose-gc $(ORACLE_DIR)/bench.mjs --go "$$out"
+
+# Fuzz the crdt decoders (~20 s each): malformed input must return an error,
+# never panic, and never change the document.
+fuzz-crdt:
+	$(GO) test ./crdt -run '^$$' -fuzz '^FuzzApplyUpdate$$' -fuzztime 20s
+	$(GO) test ./crdt -run '^$$' -fuzz '^FuzzDecodeStateVector$$' -fuzztime 20s
+
+# Not part of `test`: storage benchmarks with real fsync (see storage/bolt_test.go).
+bench-storage:
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./storage/

@@ -700,7 +700,7 @@ func (s *lazyStruct) mergeWith(right *lazyStruct) bool {
 // DiffUpdate returns the part of update that a peer with the given encoded
 // state vector lacks (Yjs diffUpdate). The delete set is kept whole.
 func DiffUpdate(update, encodedStateVector []byte) ([]byte, error) {
-	sv, err := DecodeStateVector(encodedStateVector)
+	sv, err := decodeStateVectorRaw(encodedStateVector)
 	if err != nil {
 		return nil, err
 	}
@@ -788,9 +788,11 @@ func EncodeStateVectorFromUpdate(update []byte) ([]byte, error) {
 	return e.Bytes(), nil
 }
 
-// DecodeStateVector reads an encoded state vector (client → next clock).
+// decodeStateVectorRaw reads an encoded state vector (client → next clock).
+// (The raw-update API keeps its own codec so it does not depend on the
+// Doc's; the exported DecodeStateVector/EncodeStateVector belong to it.)
 // A client listed twice keeps its last clock, as in Yjs.
-func DecodeStateVector(b []byte) (map[uint64]uint64, error) {
+func decodeStateVectorRaw(b []byte) (map[uint64]uint64, error) {
 	d := NewDecoder(b)
 	n, err := d.ReadVarUint()
 	if err != nil {
@@ -811,9 +813,9 @@ func DecodeStateVector(b []byte) (map[uint64]uint64, error) {
 	return sv, nil
 }
 
-// EncodeStateVector encodes sv with clients in descending order, as Yjs
+// encodeStateVectorRaw encodes sv with clients in descending order, as Yjs
 // writes state vectors.
-func EncodeStateVector(sv map[uint64]uint64) []byte {
+func encodeStateVectorRaw(sv map[uint64]uint64) []byte {
 	clients := make([]uint64, 0, len(sv))
 	for c := range sv {
 		clients = append(clients, c)

@@ -28,6 +28,17 @@ func rawInput(t *testing.T, s *oracleSession, in *oracleRawInput) []byte {
 // EncodeStateVectorFromUpdate against Yjs' outputs recorded in the corpus.
 func TestRawUpdatesMatchYjs(t *testing.T) {
 	sessions := readSessions(t, filepath.Join(oracleDir, "corpus"))
+	counts := checkRawCases(t, sessions, "corpus")
+	if counts["merge"] == 0 || counts["diff"] == 0 || counts["sv"] == 0 {
+		t.Fatalf("corpus exercised too little: %v", counts)
+	}
+	t.Logf("matched Yjs on %v raw cases from %d sessions", counts, len(sessions))
+}
+
+// checkRawCases runs the raw-update expectations of sessions and counts the
+// cases that matched, per operation.
+func checkRawCases(t *testing.T, sessions []*oracleSession, context string) map[string]int {
+	t.Helper()
 	counts := map[string]int{}
 	for _, s := range sessions {
 		for ci, c := range s.Raw {
@@ -49,7 +60,7 @@ func TestRawUpdatesMatchYjs(t *testing.T) {
 				t.Fatalf("session %s: unknown raw op %q", s.ID, c.Op)
 			}
 			if err != nil {
-				t.Errorf("session %s raw case %d (%s): %v", s.ID, ci, c.Op, err)
+				t.Errorf("%s session %s raw case %d (%s): %v", context, s.ID, ci, c.Op, err)
 				continue
 			}
 			if !bytes.Equal(got, want) {
@@ -57,16 +68,13 @@ func TestRawUpdatesMatchYjs(t *testing.T) {
 				if c.Op == "sv" {
 					what = "state vector from update"
 				}
-				t.Errorf("session %s raw case %d (%s, inputs %v %+v): %s", s.ID, ci, c.Op, c.Inputs, c.Input, byteDiff(t, what, want, got))
+				t.Errorf("%s session %s raw case %d (%s, inputs %v %+v): %s", context, s.ID, ci, c.Op, c.Inputs, c.Input, byteDiff(t, what, want, got))
 				continue
 			}
 			counts[c.Op]++
 		}
 	}
-	if counts["merge"] == 0 || counts["diff"] == 0 || counts["sv"] == 0 {
-		t.Fatalf("corpus exercised too little: %v", counts)
-	}
-	t.Logf("matched Yjs on %v raw cases from %d sessions", counts, len(sessions))
+	return counts
 }
 
 func TestRawUpdatesEdgeCases(t *testing.T) {
@@ -172,18 +180,18 @@ func TestStateVectorCodec(t *testing.T) {
 		for _, r := range s.Replicas {
 			for _, c := range r.Checks {
 				want := mustB64(t, c.SV)
-				sv, err := DecodeStateVector(want)
+				sv, err := decodeStateVectorRaw(want)
 				if err != nil {
 					t.Fatalf("session %s: DecodeStateVector: %v", s.ID, err)
 				}
-				if got := EncodeStateVector(sv); !bytes.Equal(got, want) {
+				if got := encodeStateVectorRaw(sv); !bytes.Equal(got, want) {
 					t.Fatalf("session %s: %s", s.ID, byteDiff(t, "state vector", want, got))
 				}
 				n++
 			}
 		}
 	}
-	if _, err := DecodeStateVector([]byte{2, 1}); !errors.Is(err, ErrMalformed) {
+	if _, err := decodeStateVectorRaw([]byte{2, 1}); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("truncated state vector: err %v, want ErrMalformed", err)
 	}
 	t.Logf("%d state vectors round-tripped", n)

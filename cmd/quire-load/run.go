@@ -1,0 +1,321 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	gosync "sync"
+	"sync/atomic"
+	"time"
+)
+
+// runner holds one load run: its documents, editors and counters.
+type runner struct {
+	cfg   config
+	proto protocol
+	base  *url.URL
+	epoch time.Time
+
+	docs    []*docRun
+	editors []*editor // in connection order
+	readers gosync.WaitGroup
+	closing atomic.Bool
+
+	connected, connectFailed, synced atomic.Int64
+	sent, writeErrors                atomic.Uint64
+	delivered, echoes                atomic.Uint64
+	duplicates, gaps, foreign        atomic.Uint64
+	malformed, protocolErrors        atomic.Uint64
+	disconnects                      atomic.Int64
+
+	latency, echoLatency, scheduleLag histogram
+	errs                              errorLog
+}
+
+func (r *runner) noteError(kind string, err error) { r.errs.note(kind, err) }
+
+func newRunner(cfg config, proto protocol, base *url.URL) *runner {
+	r := &runner{cfg: cfg, proto: proto, base: base, epoch: time.Now()}
+	for d := range cfg.docs {
+		doc := &docRun{
+			name:        fmt.Sprintf("%s-%d", cfg.docPrefix, d),
+			firstClient: uint64(d*cfg.clients + 1),
+		}
+		doc.url = proto.docURL(base, doc.name, cfg.token)
+		for p := range cfg.clients {
+			doc.editors = append(doc.editors, &editor{r: r, doc: doc, peer: p, clientID: doc.firstClient + uint64(p)})
+		}
+		r.docs = append(r.docs, doc)
+	}
+	// Connect round-robin over documents so every room fills gradually.
+	for p := range cfg.clients {
+		for _, doc := range r.docs {
+			r.editors = append(r.editors, doc.editors[p])
+		}
+	}
+	return r
+}
+
+// connectAll opens every editor's connection at cfg.ramp per second, then
+// waits for each to finish its first sync.
+func (r *runner) connectAll(ctx context.Context) time.Duration {
+	start := time.Now()
+	interval := time.Duration(float64(time.Second) / r.cfg.ramp)
+	inflight := make(chan struct{}, 256) // caps concurrent handshakes
+	var wg gosync.WaitGroup
+	lastLog := start
+	for i, e := range r.editors {
+		if ctx.Err() != nil {
+			break
+		}
+		if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 {
+			time.Sleep(wait)
+		}
+		inflight <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-inflight }()
+			if err := e.connect(ctx); err != nil {
+				e.dead.Store(true)
+				r.connectFailed.Add(1)
+				r.noteError("connect", err)
+				return
+			}
+			r.connected.Add(1)
+		}()
+		if time.Since(lastLog) > 5*time.Second {
+			lastLog = time.Now()
+			slog.Info("connecting", "started", i+1, "of", len(r.editors), "connected", r.connected.Load(), "failed", r.connectFailed.Load())
+		}
+	}
+	wg.Wait()
+	deadline := time.Now().Add(r.cfg.syncTimeout)
+	for r.synced.Load() < r.connected.Load()-r.disconnects.Load() && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+	}
+	took := time.Since(start)
+	slog.Info("connected", "connected", r.connected.Load(), "synced", r.synced.Load(), "failed", r.connectFailed.Load(), "took", took.Round(time.Millisecond))
+	return took
+}
+
+// editPhase sends edits for cfg.duration from every synced editor.
+func (r *runner) editPhase(ctx context.Context) {
+	var live []*editor
+	for _, e := range r.editors {
+		if e.synced.Load() && !e.dead.Load() {
+			live = append(live, e)
+		}
+	}
+	if len(live) == 0 {
+		return
+	}
+	shards := make([]*shard, min(r.cfg.shards, len(live)))
+	for i := range shards {
+		shards[i] = &shard{r: r, rng: newRand(r.cfg.seed, uint64(i))}
+	}
+	for i, e := range live {
+		s := shards[i%len(shards)]
+		s.editors = append(s.editors, e)
+	}
+	stop := time.Since(r.epoch) + r.cfg.duration
+	var wg gosync.WaitGroup
+	for _, s := range shards {
+		wg.Go(func() { s.run(stop) })
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+			<-done
+			return
+		case <-tick.C:
+			slog.Info("editing", "sent", r.sent.Load(), "delivered", r.delivered.Load(), "echoes", r.echoes.Load(),
+				"p99_ms", float64(r.latency.quantile(0.99).Microseconds())/1000, "disconnects", r.disconnects.Load())
+		}
+	}
+}
+
+// expectedDeliveries is what every sent edit owes: one observation by each
+// other editor of its document.
+func (r *runner) expectedDeliveries() uint64 {
+	var n uint64
+	for _, d := range r.docs {
+		for _, e := range d.editors {
+			n += e.sentN.Load() * uint64(len(d.editors)-1)
+		}
+	}
+	return n
+}
+
+// drain waits for outstanding deliveries and echoes, up to cfg.drain.
+func (r *runner) drain(ctx context.Context) time.Duration {
+	start := time.Now()
+	want := r.expectedDeliveries()
+	for time.Since(start) < r.cfg.drain && ctx.Err() == nil {
+		if r.delivered.Load() >= want && r.echoes.Load() >= r.sent.Load() {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+// closeAll closes every connection and waits for the readers to stop.
+func (r *runner) closeAll() {
+	r.closing.Store(true)
+	for _, e := range r.editors {
+		if e.conn != nil {
+			_ = e.conn.Close()
+		}
+	}
+	done := make(chan struct{})
+	go func() { r.readers.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		slog.Warn("some connections did not close within 10s")
+	}
+}
+
+// fetchState opens a fresh connection to doc, asks for the whole document
+// and returns the update the server answers with.
+func (r *runner) fetchState(ctx context.Context, doc *docRun) ([]byte, error) {
+	cctx, cancel := context.WithTimeout(ctx, r.cfg.connectTimeout)
+	defer cancel()
+	conn, err := dialWebSocket(cctx, doc.url, 4096, r.cfg.readLimit, r.cfg.writeTimeout)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(cctx, func() { _ = conn.nc.Close() })
+	defer stop()
+	for _, m := range r.proto.hello(doc.name) {
+		if err := conn.WriteBinary(m); err != nil {
+			return nil, fmt.Errorf("request state: %w", err)
+		}
+	}
+	for {
+		msg, err := conn.ReadMessage()
+		if err != nil {
+			if cctx.Err() != nil {
+				return nil, fmt.Errorf("no state within %s: %w", r.cfg.connectTimeout, cctx.Err())
+			}
+			return nil, fmt.Errorf("read state: %w", err)
+		}
+		in, err := r.proto.parse(doc.name, msg)
+		if err != nil {
+			return nil, err
+		}
+		if in.reply != nil {
+			if err := conn.WriteBinary(in.reply); err != nil {
+				return nil, fmt.Errorf("reply: %w", err)
+			}
+		}
+		switch in.kind {
+		case msgSyncDone:
+			return append([]byte(nil), in.update...), nil
+		case msgDenied:
+			return nil, fmt.Errorf("access denied: %s", in.text)
+		}
+	}
+}
+
+// verifyResult sums the final-state check over all documents.
+type verifyResult struct {
+	Docs     int      `json:"docs"`
+	Diverged int      `json:"diverged"`
+	Problems []string `json:"problems,omitempty"` // the first few, one per diverged doc
+}
+
+// verifyAll fetches each document's final state and checks that it holds
+// every edit sent exactly once, in each editor's order, and nothing else.
+func (r *runner) verifyAll(ctx context.Context) verifyResult {
+	res := verifyResult{Docs: len(r.docs)}
+	var mu gosync.Mutex
+	work := make(chan *docRun)
+	var wg gosync.WaitGroup
+	for range min(8, len(r.docs)) {
+		wg.Go(func() {
+			for doc := range work {
+				err := r.verifyDoc(ctx, doc)
+				if err == nil {
+					continue
+				}
+				mu.Lock()
+				res.Diverged++
+				if len(res.Problems) < 10 {
+					res.Problems = append(res.Problems, fmt.Sprintf("%s: %v", doc.name, err))
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for _, doc := range r.docs {
+		work <- doc
+	}
+	close(work)
+	wg.Wait()
+	return res
+}
+
+func (r *runner) verifyDoc(ctx context.Context, doc *docRun) error {
+	update, err := r.fetchState(ctx, doc)
+	if err != nil {
+		return fmt.Errorf("fetch final state: %w", err)
+	}
+	return checkDocState(update, doc)
+}
+
+// errDiverged marks a document whose final state does not match what was sent.
+var errDiverged = errors.New("final state differs from the edits sent")
+
+// tokenCheck verifies a stream of tokens against what a document's editors
+// sent: each editor's tokens in order 0…sent-1, nothing else.
+type tokenCheck struct {
+	doc  *docRun
+	next []uint64
+	err  error
+}
+
+func newTokenCheck(doc *docRun) *tokenCheck {
+	return &tokenCheck{doc: doc, next: make([]uint64, len(doc.editors))}
+}
+
+func (c *tokenCheck) add(t token) {
+	if c.err != nil {
+		return
+	}
+	peer := t.client - c.doc.firstClient
+	if t.client < c.doc.firstClient || peer >= uint64(len(c.next)) {
+		c.err = fmt.Errorf("%w: token of client %d, not an editor of this document", errDiverged, t.client)
+		return
+	}
+	if t.seq != c.next[peer] {
+		c.err = fmt.Errorf("%w: client %d: edit %d where edit %d was due (duplicate, reordered or lost)", errDiverged, t.client, t.seq, c.next[peer])
+		return
+	}
+	c.next[peer]++
+}
+
+func (c *tokenCheck) finish() error {
+	if c.err != nil {
+		return c.err
+	}
+	for p, e := range c.doc.editors {
+		sent := e.sentN.Load()
+		got := c.next[p]
+		if got == sent || (got == sent+1 && e.uncertain.Load()) {
+			continue
+		}
+		return fmt.Errorf("%w: client %d: %d of %d edits present", errDiverged, e.clientID, got, sent)
+	}
+	return nil
+}
