@@ -3,6 +3,8 @@ package sync
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	gosync "sync"
 	"time"
 
@@ -108,18 +110,28 @@ func (c *committer) flush() {
 			parts = append(parts, batchPart{r, es})
 		}
 	}
-	err := c.write(parts)
-	if err != nil && errors.Is(err, storage.ErrNotFound) && len(parts) > 1 {
-		// One deleted document fails the whole call: write each document
-		// alone so the others still land.
-		for _, p := range parts {
-			c.write([]batchPart{p})
+	for len(parts) > 0 {
+		missing := c.write(parts)
+		if len(missing) == 0 {
+			return
 		}
+		// Documents deleted meanwhile fail the whole call: tell their rooms
+		// and write the others again.
+		rest := parts[:0]
+		for _, p := range parts {
+			if slices.Contains(missing, p.r.id) {
+				p.r.commitDone(0, 0, fmt.Errorf("sync: document %q: %w", p.r.id, ErrDocNotFound))
+			} else {
+				rest = append(rest, p)
+			}
+		}
+		parts = rest
 	}
 }
 
-// write appends parts in one call and tells each room the outcome.
-func (c *committer) write(parts []batchPart) error {
+// write appends parts in one call and tells each room the outcome, except
+// when documents are missing: then it returns their ids and tells no one.
+func (c *committer) write(parts []batchPart) (missing []string) {
 	var entries []storage.Entry
 	bytes := 0
 	for _, p := range parts {
@@ -134,14 +146,15 @@ func (c *committer) write(parts []batchPart) error {
 	if err == nil && len(seqs) != len(entries) {
 		err = errors.New("sync: storage returned the wrong number of sequence numbers")
 	}
+	var missingErr *storage.MissingDocsError
+	if errors.As(err, &missingErr) && len(missingErr.DocIDs) > 0 {
+		return missingErr.DocIDs
+	}
 	if err != nil {
-		if errors.Is(err, storage.ErrNotFound) && len(parts) > 1 {
-			return err // the caller retries document by document
-		}
 		for _, p := range parts {
 			p.r.commitDone(0, 0, err)
 		}
-		return err
+		return nil
 	}
 	i := 0
 	for _, p := range parts {

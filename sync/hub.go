@@ -481,3 +481,13 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 		return fmt.Errorf("sync: shutdown: %w", ctx.Err())
 	}
 }
+
+// Ready reports whether the hub takes new sessions.
+func (h *Hub) Ready() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return ErrShuttingDown
+	}
+	return nil
+}

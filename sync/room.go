@@ -197,7 +197,7 @@ func (r *room) load() error {
 	r.doc = doc
 	r.sinceUpdates = len(st.Updates)
 	r.durableSeq = st.LastSeq
-	r.snapshotSeq = st.LastSeq - uint64(len(st.Updates))
+	r.snapshotSeq = st.SnapshotSeq
 	now := time.Now()
 	r.lastUpdate, r.lastActive = now, now
 	h.log.Debug("room opened", "doc", r.id, "snapshot_bytes", len(st.Snapshot), "log_entries", len(st.Updates))
@@ -405,8 +405,12 @@ func (r *room) failStorage(err error) {
 		}
 	}
 	r.held = nil
+	reason := StorageFailed
+	if errors.Is(err, ErrDocNotFound) {
+		reason = DocumentDeleted
+	}
 	for s := range r.sessions {
-		r.drop(s, StorageFailed, "")
+		r.drop(s, reason, "")
 	}
 	r.stop(fmt.Errorf("sync: document %q: commit failed: %w", r.id, err))
 }
