@@ -59,3 +59,15 @@ fuzz-crdt:
 # Not part of `test`: storage benchmarks with real fsync (see storage/bolt_test.go).
 bench-storage:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./storage/
+
+# Live collaboration server (sync/, httpapi/, cmd/quire). Its tests run in test-go and
+# test-race; sync-golden regenerates the y-protocols golden messages with real y-protocols.
+.PHONY: run build-server sync-golden
+run:
+	$(GO) run ./cmd/quire
+
+build-server:
+	$(GO) build -o quire ./cmd/quire
+
+sync-golden:
+	cd sync/testdata/yprotocols && npm ci --no-audit --no-fund && node gen.mjs > golden.json

@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 
@@ -34,7 +36,8 @@ func (a *api) serveWS(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("origin %q may not open WebSockets here; add it to --allowed-origins", r.Header.Get("Origin")))
 		return
 	}
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	hw := &hijackCapture{ResponseWriter: w}
+	c, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // the origin was checked above, with our own rules
 		CompressionMode:    websocket.CompressionDisabled,
 	})
@@ -46,11 +49,28 @@ func (a *api) serveWS(w http.ResponseWriter, r *http.Request) {
 	// The session outlives nothing the request context guards; hijacked
 	// connections are never cancelled by the server anyway.
 	ctx := context.WithoutCancel(r.Context())
-	a.hub.Serve(ctx, docID, wsConn{c}, qsync.SessionInfo{RemoteAddr: r.RemoteAddr})
+	a.hub.Serve(ctx, docID, wsConn{c: c, raw: hw.conn}, qsync.SessionInfo{RemoteAddr: r.RemoteAddr})
+}
+
+// hijackCapture keeps the raw connection coder/websocket hijacks, so that
+// CloseNow can cut it even while a close handshake is waiting on a peer
+// that does not answer (coder/websocket's own CloseNow waits for it).
+type hijackCapture struct {
+	http.ResponseWriter
+	conn net.Conn
+}
+
+func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	h.conn = c
+	return c, brw, err
 }
 
 // wsConn adapts a coder/websocket connection to sync.Conn.
-type wsConn struct{ c *websocket.Conn }
+type wsConn struct {
+	c   *websocket.Conn
+	raw net.Conn // the hijacked TCP connection
+}
 
 var _ qsync.Conn = wsConn{}
 
@@ -81,4 +101,9 @@ func (w wsConn) Close(code int, reason string) error {
 	return w.c.Close(websocket.StatusCode(code), reason)
 }
 
-func (w wsConn) CloseNow() error { return w.c.CloseNow() }
+func (w wsConn) CloseNow() error {
+	if w.raw != nil {
+		_ = w.raw.Close() // unblocks a close handshake in progress
+	}
+	return w.c.CloseNow()
+}

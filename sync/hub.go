@@ -52,6 +52,9 @@ type Config struct {
 	CompactUpdates int
 	CompactBytes   int64
 	CompactIdle    time.Duration
+	// CloseGrace bounds the close handshake with a client that does not
+	// answer (slow, dead); then the connection is cut.
+	CloseGrace time.Duration
 	// TickInterval is how often rooms run timers (awareness, keepalive,
 	// idle, compaction). Tests shorten it.
 	TickInterval time.Duration
@@ -70,6 +73,7 @@ var DefaultConfig = Config{
 	CompactUpdates:    1000,
 	CompactBytes:      4 << 20,
 	CompactIdle:       30 * time.Second,
+	CloseGrace:        2 * time.Second,
 	TickInterval:      time.Second,
 }
 
@@ -101,6 +105,9 @@ func (c *Config) fill() {
 	}
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = d.IdleTimeout
+	}
+	if c.CloseGrace <= 0 {
+		c.CloseGrace = d.CloseGrace
 	}
 	if c.TickInterval <= 0 {
 		c.TickInterval = d.TickInterval

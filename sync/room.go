@@ -37,21 +37,20 @@ type room struct {
 	compactDone chan compactResult // capacity 1
 
 	// Owned by the room goroutine.
-	doc          *crdt.Doc
-	sessions     map[*session]struct{}
-	aware        awareness
-	applied      uint64 // updates applied since load
-	durable      uint64 // updates known durable (prefix of applied)
-	durableSeq   uint64 // storage seq of the last durable update
-	snapshotSeq  uint64 // storage seq covered by the stored snapshot
-	sinceUpdates int    // log entries since the snapshot
-	sinceBytes   int64
-	lastUpdate   time.Time
-	lastActive   time.Time // last time a session or request was present
-	held         []heldMsg
-	compacting   bool
-	pendingDos   int
-	stopped      bool
+	doc         *crdt.Doc
+	sessions    map[*session]struct{}
+	aware       awareness
+	applied     uint64 // updates applied since load
+	durable     uint64 // updates known durable (prefix of applied)
+	durableSeq  uint64 // storage seq of the last durable update
+	snapshotSeq uint64 // storage seq covered by the stored snapshot
+	sinceBytes  int64  // update bytes applied since the last snapshot
+	lastUpdate  time.Time
+	lastActive  time.Time // last time a session or request was present
+	held        []heldMsg
+	compacting  bool
+	pendingDos  int
+	stopped     bool
 }
 
 // heldMsg waits until the updates up to idx are durable.
@@ -195,7 +194,6 @@ func (r *room) load() error {
 		r.sinceBytes += int64(len(u))
 	}
 	r.doc = doc
-	r.sinceUpdates = len(st.Updates)
 	r.durableSeq = st.LastSeq
 	r.snapshotSeq = st.SnapshotSeq
 	now := time.Now()
@@ -287,7 +285,6 @@ func (r *room) inbound(s *session, in inbound, arrived time.Time) {
 // broadcast (and reply) until it is durable.
 func (r *room) recordUpdate(update []byte, arrived time.Time, reply chan error) {
 	r.applied++
-	r.sinceUpdates++
 	r.sinceBytes += int64(len(update))
 	r.lastUpdate = time.Now()
 	r.hub.committer.submit(r, pendingEntry{idx: r.applied, update: update})
@@ -444,11 +441,12 @@ func (r *room) tick(now time.Time) {
 // include updates not yet durable; it covers log entries up to durableSeq.
 func (r *room) maybeCompact(now time.Time, force bool) {
 	cfg := &r.hub.cfg
-	if r.compacting || r.durableSeq <= r.snapshotSeq || r.sinceUpdates == 0 {
+	logged := r.durableSeq - r.snapshotSeq // durable entries the snapshot does not cover
+	if r.compacting || logged == 0 {
 		return
 	}
 	due := force ||
-		(cfg.CompactUpdates > 0 && r.sinceUpdates >= cfg.CompactUpdates) ||
+		(cfg.CompactUpdates > 0 && logged >= uint64(cfg.CompactUpdates)) ||
 		(cfg.CompactBytes > 0 && r.sinceBytes >= cfg.CompactBytes) ||
 		(cfg.CompactIdle > 0 && now.Sub(r.lastUpdate) >= cfg.CompactIdle)
 	if !due {
@@ -461,7 +459,7 @@ func (r *room) maybeCompact(now time.Time, force bool) {
 	}
 	through := r.durableSeq
 	r.compacting = true
-	r.sinceUpdates, r.sinceBytes = 0, 0
+	r.sinceBytes = 0
 	go func() {
 		r.compactDone <- compactResult{through, r.compactNow(snap, through)}
 	}()
@@ -501,7 +499,7 @@ func (r *room) finalCompact() {
 	if r.compacting {
 		r.onCompact(<-r.compactDone)
 	}
-	if r.durable != r.applied || r.durableSeq <= r.snapshotSeq || r.sinceUpdates == 0 {
+	if r.durable != r.applied || r.durableSeq <= r.snapshotSeq {
 		return
 	}
 	snap, err := r.doc.EncodeStateAsUpdate(nil)
@@ -513,7 +511,7 @@ func (r *room) finalCompact() {
 		return
 	}
 	r.snapshotSeq = r.durableSeq
-	r.sinceUpdates, r.sinceBytes = 0, 0
+	r.sinceBytes = 0
 }
 
 // drainInbox handles what was posted before the room retired (leaves).

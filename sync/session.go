@@ -134,7 +134,21 @@ func (s *session) closeConn() {
 	s.closeOnce.Do(func() {
 		r, detail := s.endReason()
 		if code := r.Code(); code != 0 && r != MessageTooBig {
-			_ = s.conn.Close(code, closeText(r, detail))
+			// A clean close waits for the peer's close frame; a peer that
+			// is stuck or gone gets CloseGrace, then the socket is cut.
+			done := make(chan struct{})
+			go func() {
+				_ = s.conn.Close(code, closeText(r, detail))
+				close(done)
+			}()
+			t := time.NewTimer(s.hub.cfg.CloseGrace)
+			select {
+			case <-done:
+			case <-t.C:
+				_ = s.conn.CloseNow()
+				<-done
+			}
+			t.Stop()
 		} else {
 			// The peer is gone, or the transport already sent its close frame.
 			_ = s.conn.CloseNow()
