@@ -20,7 +20,8 @@ import (
 type REST struct {
 	store   storage.Store
 	rooms   Rooms
-	editors func(docID string) int
+	editors  func(docID string) int
+	adminKey string
 	log     *slog.Logger
 	maxBody int64
 	version string
@@ -33,6 +34,10 @@ type RESTConfig struct {
 	Rooms Rooms // required: *sync.Hub
 	// Editors counts a document's connected sessions (nil: always 0).
 	Editors func(docID string) int
+	// AdminKey, when set, is required (Authorization: Bearer, or ?token=)
+	// for everything except GET /info, unless a share token grants the
+	// request; empty: no authentication.
+	AdminKey string
 	// MaxBodyBytes bounds request bodies (imports); larger ones get 413.
 	// Zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
@@ -48,7 +53,7 @@ const RESTPrefix = "/api/v1"
 
 // NewREST builds the REST API; serve it under RESTPrefix with MountREST.
 func NewREST(cfg RESTConfig) *REST {
-	a := &REST{store: cfg.Store, rooms: cfg.Rooms, editors: cfg.Editors, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, version: cfg.Version}
+	a := &REST{store: cfg.Store, rooms: cfg.Rooms, editors: cfg.Editors, adminKey: cfg.AdminKey, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, version: cfg.Version}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -61,17 +66,20 @@ func NewREST(cfg RESTConfig) *REST {
 	m := http.NewServeMux()
 	p := RESTPrefix
 	m.HandleFunc("GET "+p+"/info", a.info)
-	m.HandleFunc("POST "+p+"/docs", a.createDoc)
-	m.HandleFunc("GET "+p+"/docs", a.listDocs)
-	m.HandleFunc("GET "+p+"/docs/{id}", a.getDoc)
-	m.HandleFunc("PATCH "+p+"/docs/{id}", a.renameDoc)
-	m.HandleFunc("DELETE "+p+"/docs/{id}", a.deleteDoc)
-	m.HandleFunc("GET "+p+"/docs/{id}/content", a.getContent)
-	m.HandleFunc("PUT "+p+"/docs/{id}/content", a.putContent)
-	m.HandleFunc("POST "+p+"/docs/{id}/versions", a.createVersion)
-	m.HandleFunc("GET "+p+"/docs/{id}/versions", a.listVersions)
-	m.HandleFunc("GET "+p+"/docs/{id}/versions/{vid}/content", a.getVersionContent)
-	m.HandleFunc("POST "+p+"/docs/{id}/versions/{vid}/restore", a.restoreVersion)
+	m.HandleFunc("POST "+p+"/docs", a.guard(AccessAdmin, a.createDoc))
+	m.HandleFunc("GET "+p+"/docs", a.guard(AccessAdmin, a.listDocs))
+	m.HandleFunc("GET "+p+"/docs/{id}", a.guard(AccessViewer, a.getDoc))
+	m.HandleFunc("PATCH "+p+"/docs/{id}", a.guard(AccessEditor, a.renameDoc))
+	m.HandleFunc("DELETE "+p+"/docs/{id}", a.guard(AccessAdmin, a.deleteDoc))
+	m.HandleFunc("GET "+p+"/docs/{id}/content", a.guard(AccessViewer, a.getContent))
+	m.HandleFunc("PUT "+p+"/docs/{id}/content", a.guard(AccessEditor, a.putContent))
+	m.HandleFunc("POST "+p+"/docs/{id}/versions", a.guard(AccessEditor, a.createVersion))
+	m.HandleFunc("GET "+p+"/docs/{id}/versions", a.guard(AccessViewer, a.listVersions))
+	m.HandleFunc("GET "+p+"/docs/{id}/versions/{vid}/content", a.guard(AccessViewer, a.getVersionContent))
+	m.HandleFunc("POST "+p+"/docs/{id}/versions/{vid}/restore", a.guard(AccessEditor, a.restoreVersion))
+	m.HandleFunc("POST "+p+"/docs/{id}/shares", a.guard(AccessAdmin, a.createShare))
+	m.HandleFunc("GET "+p+"/docs/{id}/shares", a.guard(AccessAdmin, a.listShares))
+	m.HandleFunc("DELETE "+p+"/docs/{id}/shares/{sid}", a.guard(AccessAdmin, a.revokeShare))
 	m.HandleFunc(p+"/", func(w http.ResponseWriter, r *http.Request) {
 		restError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no API endpoint %s %s; see the REST section of the README", r.Method, r.URL.Path))
 	})
@@ -121,7 +129,7 @@ func MountREST(r Mounter, api *REST) {
 }
 
 func (a *REST) info(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"version": a.version, "auth_required": false})
+	writeJSON(w, http.StatusOK, map[string]any{"version": a.version, "auth_required": a.adminKey != ""})
 }
 
 // apiError is an error with its HTTP status and a snake_case code.
@@ -158,6 +166,11 @@ func (a *REST) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &ae):
 		restError(w, ae.status, ae.code, ae.message)
+	case errors.Is(err, ErrUnauthorized):
+		w.Header().Set("WWW-Authenticate", `Bearer realm="quire"`)
+		restError(w, http.StatusUnauthorized, "unauthorized", err.Error())
+	case errors.Is(err, ErrForbidden):
+		restError(w, http.StatusForbidden, "forbidden", err.Error())
 	case errors.As(err, &tooBig):
 		restError(w, http.StatusRequestEntityTooLarge, "too_large",
 			fmt.Sprintf("the request body is over the limit of %d bytes; send less, or split the import", tooBig.Limit))

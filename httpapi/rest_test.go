@@ -30,9 +30,14 @@ type restEnv struct {
 	srv   *httptest.Server
 	store *storage.BoltStore
 	hub   *qsync.Hub
+	token string // sent as Authorization: Bearer when set
 }
 
 func newRESTEnv(t *testing.T, maxBody int64) *restEnv {
+	return newRESTEnvAuth(t, maxBody, "")
+}
+
+func newRESTEnvAuth(t *testing.T, maxBody int64, adminKey string) *restEnv {
 	t.Helper()
 	store, err := storage.OpenBolt(filepath.Join(t.TempDir(), "quire.db"), storage.BoltOptions{})
 	if err != nil {
@@ -46,7 +51,7 @@ func newRESTEnv(t *testing.T, maxBody int64) *restEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rest := NewREST(RESTConfig{Store: store, Rooms: hub, MaxBodyBytes: maxBody, Version: "test"})
+	rest := NewREST(RESTConfig{Store: store, Rooms: hub, MaxBodyBytes: maxBody, Version: "test", AdminKey: adminKey})
 	mux := http.NewServeMux()
 	mux.Handle(RESTPrefix+"/", rest)
 	mux.Handle("/", NewHandler(Config{Hub: hub, Store: store}))
@@ -98,6 +103,9 @@ func (e *restEnv) do(method, path, contentType string, body []byte) apiResponse 
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	if e.token != "" {
+		req.Header.Set("Authorization", "Bearer "+e.token)
 	}
 	res, err := e.srv.Client().Do(req)
 	if err != nil {
@@ -400,9 +408,9 @@ func TestRESTErrors(t *testing.T) {
 	}
 }
 
-// wsClient is a y-websocket client built on the Go CRDT: it syncs, applies
+// restClient is a y-websocket client built on the Go CRDT: it syncs, applies
 // what the server sends and sends its own edits, as a browser editor does.
-type wsClient struct {
+type restClient struct {
 	t      *testing.T
 	conn   *websocket.Conn
 	mu     gosync.Mutex
@@ -410,7 +418,7 @@ type wsClient struct {
 	closed chan websocket.CloseError
 }
 
-func (e *restEnv) dial(id string, clientID uint64) *wsClient {
+func (e *restEnv) dial(id string, clientID uint64) *restClient {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -419,7 +427,7 @@ func (e *restEnv) dial(id string, clientID uint64) *wsClient {
 		e.t.Fatal(err)
 	}
 	conn.SetReadLimit(64 << 20)
-	c := &wsClient{t: e.t, conn: conn, doc: crdt.NewDoc(crdt.WithClientID(clientID)), closed: make(chan websocket.CloseError, 1)}
+	c := &restClient{t: e.t, conn: conn, doc: crdt.NewDoc(crdt.WithClientID(clientID)), closed: make(chan websocket.CloseError, 1)}
 	go c.readLoop()
 	var enc crdt.Encoder
 	enc.WriteVarUint(0) // sync
@@ -430,7 +438,7 @@ func (e *restEnv) dial(id string, clientID uint64) *wsClient {
 	return c
 }
 
-func (c *wsClient) send(msg []byte) {
+func (c *restClient) send(msg []byte) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := c.conn.Write(ctx, websocket.MessageBinary, msg); err != nil {
@@ -438,7 +446,7 @@ func (c *wsClient) send(msg []byte) {
 	}
 }
 
-func (c *wsClient) readLoop() {
+func (c *restClient) readLoop() {
 	for {
 		_, msg, err := c.conn.Read(context.Background())
 		if err != nil {
@@ -485,7 +493,7 @@ func (c *wsClient) readLoop() {
 }
 
 // edit changes the client's document and sends the update.
-func (c *wsClient) edit(fn func(d *crdt.Doc)) {
+func (c *restClient) edit(fn func(d *crdt.Doc)) {
 	c.mu.Lock()
 	u := c.doc.Transact(func() { fn(c.doc) })
 	c.mu.Unlock()
@@ -498,7 +506,7 @@ func (c *wsClient) edit(fn func(d *crdt.Doc)) {
 	}
 }
 
-func (c *wsClient) body() *content.Node {
+func (c *restClient) body() *content.Node {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n, err := content.FromFragment(c.doc.GetXmlFragment("default"))
@@ -508,7 +516,7 @@ func (c *wsClient) body() *content.Node {
 	return n
 }
 
-func (c *wsClient) markdown() string { return content.RenderMarkdown(c.body()) }
+func (c *restClient) markdown() string { return content.RenderMarkdown(c.body()) }
 
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
@@ -605,5 +613,112 @@ func TestRESTChangesReachClients(t *testing.T) {
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("client not closed after delete")
+	}
+}
+
+func TestRESTAuthAndShares(t *testing.T) {
+	const admin = "admin-key-for-tests"
+	e := newRESTEnvAuth(t, 0, admin)
+	var info map[string]any
+	e.must(200, e.do("GET", "/api/v1/info", "", nil)).json(t, &info)
+	if info["auth_required"] != true {
+		t.Errorf("info: %v", info)
+	}
+	r := e.must(401, e.do("GET", "/api/v1/docs", "", nil))
+	if code, _ := r.errorCode(t); code != "unauthorized" || r.header.Get("WWW-Authenticate") == "" {
+		t.Errorf("no token: %q %v", code, r.header)
+	}
+	e.token = "wrong"
+	e.must(401, e.do("GET", "/api/v1/docs", "", nil))
+	e.token = ""
+	e.must(200, e.do("GET", "/api/v1/docs?token="+admin, "", nil)) // ?token= works too
+
+	e.token = admin
+	doc := e.create("Shared", "Hello.\n", "markdown").ID
+	other := e.create("Other", "", "").ID
+	share := func(body string) shareJSON {
+		var s shareJSON
+		e.must(201, e.do("POST", "/api/v1/docs/"+doc+"/shares", "application/json", []byte(body))).json(t, &s)
+		if s.Token == "" || s.ID == "" || s.URL != "/d/"+doc+"?token="+s.Token {
+			t.Fatalf("share: %+v", s)
+		}
+		return s
+	}
+	viewer := share(`{"role":"viewer"}`)
+	editor := share(`{"role":"editor","expires_in_seconds":3600}`)
+	if viewer.ExpiresAt != nil || editor.ExpiresAt == nil {
+		t.Errorf("expiry: viewer %v editor %v", viewer.ExpiresAt, editor.ExpiresAt)
+	}
+	for _, bad := range []string{`{"role":"owner"}`, `{"expires_in_seconds":0}`, `{"expires_in_seconds":"soon"}`} {
+		e.must(400, e.do("POST", "/api/v1/docs/"+doc+"/shares", "application/json", []byte(bad)))
+	}
+
+	type step struct {
+		method, path, body string
+		status             int
+	}
+	check := func(token string, steps []step) {
+		t.Helper()
+		e.token = token
+		for _, s := range steps {
+			ct := ""
+			if strings.HasPrefix(s.body, "{") {
+				ct = "application/json"
+			}
+			r := e.do(s.method, s.path, ct, []byte(s.body))
+			if r.status != s.status {
+				t.Errorf("%s %s: status %d, want %d: %s", s.method, s.path, r.status, s.status, r.body)
+			}
+		}
+	}
+	d := "/api/v1/docs/" + doc
+	check(viewer.Token, []step{
+		{"GET", d, "", 200},
+		{"GET", d + "/content?format=markdown", "", 200},
+		{"GET", d + "/versions", "", 200},
+		{"PUT", d + "/content?format=text", "x", 403},
+		{"PATCH", d, `{"title":"x"}`, 403},
+		{"POST", d + "/versions", `{"name":"v"}`, 403},
+		{"DELETE", d, "", 403},
+		{"GET", d + "/shares", "", 403},
+		{"GET", "/api/v1/docs", "", 403},
+		{"POST", "/api/v1/docs", `{"title":"x"}`, 403},
+		{"GET", "/api/v1/docs/" + other, "", 403},
+	})
+	check(editor.Token, []step{
+		{"PUT", d + "/content?format=text", "Edited by a link.", 200},
+		{"PATCH", d, `{"title":"Renamed by a link"}`, 200},
+		{"POST", d + "/versions", `{"name":"v"}`, 201},
+		{"DELETE", d, "", 403},
+		{"POST", d + "/shares", `{"role":"editor"}`, 403},
+		{"GET", "/api/v1/docs/" + other + "/content", "", 403},
+	})
+
+	e.token = admin
+	var list struct{ Shares []shareJSON }
+	e.must(200, e.do("GET", d+"/shares", "", nil)).json(t, &list)
+	if len(list.Shares) != 2 || list.Shares[0].Token != "" {
+		t.Fatalf("shares: %+v", list)
+	}
+	e.must(204, e.do("DELETE", d+"/shares/"+viewer.ID, "", nil))
+	e.must(404, e.do("DELETE", d+"/shares/nope", "", nil))
+	e.token = viewer.Token
+	r = e.must(401, e.do("GET", d, "", nil))
+	if _, msg := r.errorCode(t); !strings.Contains(msg, "revoked") {
+		t.Errorf("revoked token: %s", msg)
+	}
+	// An expired link.
+	expired := storage.ShareToken{ID: "expired", DocID: doc, Role: storage.RoleEditor, ExpiresAt: time.Now().Add(-time.Minute)}
+	if err := e.store.CreateShareToken(context.Background(), expired, "expired-secret"); err != nil {
+		t.Fatal(err)
+	}
+	e.token = "expired-secret"
+	r = e.must(401, e.do("GET", d, "", nil))
+	if _, msg := r.errorCode(t); !strings.Contains(msg, "expired") {
+		t.Errorf("expired token: %s", msg)
+	}
+	e.token = admin
+	if out := e.content(doc, "text"); out != "Edited by a link." {
+		t.Errorf("content: %q", out)
 	}
 }
