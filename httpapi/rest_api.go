@@ -18,14 +18,14 @@ import (
 // section). It translates HTTP into calls on storage and on the live
 // rooms; it holds no document state of its own.
 type REST struct {
-	store   storage.Store
-	rooms   Rooms
+	store    storage.Store
+	rooms    Rooms
 	editors  func(docID string) int
 	adminKey string
-	log     *slog.Logger
-	maxBody int64
-	version string
-	mux     *http.ServeMux
+	log      *slog.Logger
+	maxBody  int64
+	version  string
+	mux      *http.ServeMux
 }
 
 // RESTConfig configures the REST API.
