@@ -47,7 +47,9 @@ oracle-fresh: oracle-deps
 
 bench-crdt: oracle-deps
 	@out=$$(mktemp) && trap 'rm -f "$$out"' EXIT && \
-	  { $(GO) test ./crdt -run '^$$' -bench 'AutomergePaper$$' -benchtime 5x -count 1 > "$$out"; st=$$?; cat "$$out"; [ $$st -eq 0 ]; } && \
+	  { $(GO) test ./crdt -run '^$$' -bench 'ReplayAutomergePaper$$' -benchtime 3x -count 1 > "$$out" && \
+	    $(GO) test ./crdt -run '^$$' -bench '(Apply|Encode|Load)AutomergePaper$$' -benchtime 2s -count 1 >> "$$out"; \
+	    st=$$?; cat "$$out"; [ $$st -eq 0 ]; } && \
 	  node --expose-gc $(ORACLE_DIR)/bench.mjs --go "$$out"
 
 # Fuzz the crdt decoders (~20 s each): malformed input must return an error,

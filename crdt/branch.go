@@ -232,7 +232,7 @@ func lastContentValue(it *Item) any {
 	case *contentEmbed:
 		return c.value()
 	case *contentString:
-		return sliceUTF16(c.s, c.n-1)
+		return sliceUTF16(c.b, c.n-1)
 	}
 	return nil
 }
@@ -252,7 +252,7 @@ func (t *branch) listValues() []any {
 				out = append(out, parseJSONValue(v))
 			}
 		case *contentString:
-			for _, r := range utf16Units(c.s) {
+			for _, r := range utf16Units(c.str()) {
 				out = append(out, string(rune(r)))
 			}
 		default:

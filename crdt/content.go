@@ -87,17 +87,24 @@ func (c *contentBinary) splice(int) content           { panic("crdt: binary cont
 func (c *contentBinary) mergeWith(content) bool       { return false }
 func (c *contentBinary) write(e *Encoder, offset int) { e.WriteVarBytes(c.b) }
 
-// contentString is text. n caches the UTF-16 length of s, the unit of
-// positions and clocks in Yjs.
+// contentString is text, kept as UTF-8 bytes so that merging the items of
+// a typing run appends in place (amortized) instead of copying the run. n
+// caches the UTF-16 length, the unit of positions and clocks in Yjs.
+// Slices handed to a left part are capped, so appends never overwrite the
+// bytes of a right part.
 type contentString struct {
-	s string
+	b []byte
 	n int
 }
 
 func newContentString(s string) *contentString {
-	return &contentString{s: s, n: utf16Len(s)}
+	if !utf8.ValidString(s) {
+		s = toValidUTF8(s)
+	}
+	return &contentString{b: []byte(s), n: utf16Len(s)}
 }
 
+func (c *contentString) str() string     { return string(c.b) }
 func (c *contentString) ref() byte       { return refString }
 func (c *contentString) length() int     { return c.n }
 func (c *contentString) countable() bool { return true }
@@ -105,39 +112,49 @@ func (c *contentString) countable() bool { return true }
 // splice splits at a UTF-16 offset. Splitting a surrogate pair leaves
 // U+FFFD on both sides, as Yjs does.
 func (c *contentString) splice(offset int) content {
-	if len(c.s) == c.n { // ASCII
-		r := &contentString{s: c.s[offset:], n: c.n - offset}
-		c.s, c.n = c.s[:offset], offset
+	if len(c.b) == c.n { // ASCII
+		r := &contentString{b: c.b[offset:], n: c.n - offset}
+		c.b, c.n = c.b[:offset:offset], offset
 		return r
 	}
-	b, split := utf16ToByteOffset(c.s, offset)
-	var left, right string
+	b, split := utf16ToByteOffset(c.b, offset)
+	r := &contentString{n: c.n - offset}
 	if split {
 		// offset falls inside the rune starting at byte b.
-		_, size := utf8.DecodeRuneInString(c.s[b:])
-		left = c.s[:b] + "\uFFFD"
-		right = "\uFFFD" + c.s[b+size:]
+		_, size := utf8.DecodeRune(c.b[b:])
+		r.b = append([]byte("\uFFFD"), c.b[b+size:]...)
+		c.b = append(c.b[:b:b], "\uFFFD"...)
 	} else {
-		left, right = c.s[:b], c.s[b:]
+		r.b = c.b[b:]
+		c.b = c.b[:b:b]
 	}
-	r := &contentString{s: right, n: c.n - offset}
-	c.s, c.n = left, offset
+	c.n = offset
 	return r
 }
 
 func (c *contentString) mergeWith(right content) bool {
 	r := right.(*contentString)
-	c.s += r.s
+	c.b = append(c.b, r.b...)
 	c.n += r.n
 	return true
 }
 
 func (c *contentString) write(e *Encoder, offset int) {
-	if offset == 0 {
-		e.WriteVarString(c.s)
-		return
+	b := c.b
+	if offset > 0 {
+		var split bool
+		var i int
+		i, split = utf16ToByteOffset(b, offset)
+		if split {
+			_, size := utf8.DecodeRune(b[i:])
+			e.WriteVarUint(uint64(len(b) - i - size + 3))
+			e.WriteBytes([]byte("\uFFFD"))
+			e.WriteBytes(b[i+size:])
+			return
+		}
+		b = b[i:]
 	}
-	e.WriteVarString(sliceUTF16(c.s, offset))
+	e.WriteVarBytes(b)
 }
 
 // contentEmbed is a rich-text embed, kept as its JSON text.
@@ -337,7 +354,7 @@ func parseJSONValue(raw string) any {
 }
 
 // utf16Len is the length of s in UTF-16 code units.
-func utf16Len(s string) int {
+func utf16Len[S string | []byte](s S) int {
 	n := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -359,13 +376,18 @@ func utf16Len(s string) int {
 // utf16ToByteOffset maps a UTF-16 offset in s to a byte offset. split is
 // true when the offset falls between the two halves of a surrogate pair;
 // the byte offset is then that of the rune being split.
-func utf16ToByteOffset(s string, off int) (b int, split bool) {
+func utf16ToByteOffset(s []byte, off int) (b int, split bool) {
 	u := 0
 	for b < len(s) {
 		if u >= off {
 			return b, false
 		}
-		r, size := utf8.DecodeRuneInString(s[b:])
+		if s[b] < utf8.RuneSelf {
+			u++
+			b++
+			continue
+		}
+		r, size := utf8.DecodeRune(s[b:])
 		w := 1
 		if r >= 0x10000 {
 			w = 2
@@ -380,13 +402,13 @@ func utf16ToByteOffset(s string, off int) (b int, split bool) {
 }
 
 // sliceUTF16 returns s from UTF-16 offset off, with U+FFFD for a half pair.
-func sliceUTF16(s string, off int) string {
+func sliceUTF16(s []byte, off int) string {
 	b, split := utf16ToByteOffset(s, off)
 	if split {
-		_, size := utf8.DecodeRuneInString(s[b:])
-		return "\uFFFD" + s[b+size:]
+		_, size := utf8.DecodeRune(s[b:])
+		return "\uFFFD" + string(s[b+size:])
 	}
-	return s[b:]
+	return string(s[b:])
 }
 
 // utf16Units converts s to UTF-16 (used only at API edges when needed).

@@ -60,6 +60,7 @@ type Doc struct {
 	share         map[string]*branch
 	shareOrder    []string
 	tr            *transaction
+	spare         *transaction // reused by the next transaction
 }
 
 // Option configures a Doc.
@@ -147,7 +148,7 @@ func (d *Doc) ToJSON() map[string]any {
 // made outside Transact run in a transaction of their own. Nested calls
 // join the outer transaction and return nil.
 func (d *Doc) Transact(fn func()) []byte {
-	return d.transact(true, func(*transaction) { fn() })
+	return d.transactEncode(true, true, func(*transaction) { fn() })
 }
 
 // StateVector returns the next expected clock of every client.
@@ -175,7 +176,7 @@ func (d *Doc) EncodeStateAsUpdate(encodedStateVector []byte) ([]byte, error) {
 	writeClientsStructs(e, &d.store, sv)
 	deleteSetFromStore(&d.store).write(e)
 	if d.HasPending() {
-		return d.withPending(e.Bytes(), sv, encodedStateVector)
+		return d.withPending(e.Bytes(), encodedStateVector)
 	}
 	return e.Bytes(), nil
 }
@@ -235,7 +236,10 @@ func (d *Doc) readUpdate(tr *transaction, clients map[uint64][]*Item, ds []dsEnt
 				p.clients[client] = mergeStructLists(p.clients[client], refs)
 			}
 		}
-	} else {
+	} else if rest != nil {
+		for client, refs := range rest.clients {
+			rest.clients[client] = mergeStructLists(nil, refs)
+		}
 		s.pending = rest
 	}
 	dsRest := d.applyDeleteSet(tr, ds)
@@ -259,10 +263,18 @@ func (d *Doc) readUpdate(tr *transaction, clients map[uint64][]*Item, ds []dsEnt
 	}
 }
 
-// mergeStructList merges two clock-sorted lists of one client's pending
-// structs, dropping structs the other list already covers.
+// mergeStructLists merges two clock-sorted lists of one client's pending
+// structs, dropping Skips (gaps are implicit) and structs the other list
+// already covers, as Yjs' mergeUpdates does.
 func mergeStructLists(a, b []*Item) []*Item {
-	all := append(append([]*Item(nil), a...), b...)
+	all := make([]*Item, 0, len(a)+len(b))
+	for _, l := range [][]*Item{a, b} {
+		for _, st := range l {
+			if !st.isSkip() {
+				all = append(all, st)
+			}
+		}
+	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].id.Clock < all[j].id.Clock })
 	out := all[:0]
 	var end uint64

@@ -382,7 +382,12 @@ func (it *Item) gc(s *structStore, parentGCd bool) {
 }
 
 // write encodes the struct from unit offset on (Yjs AbstractStruct.write).
-func (it *Item) write(e *Encoder, offset int) {
+func (it *Item) write(e *Encoder, offset int) { it.writeStruct(e, offset, false) }
+
+// writeStruct writes the struct; asDecoded writes it as Yjs' raw-update
+// code (mergeUpdates) re-encodes a decoded struct, which has no parentSub
+// when origins determine the parent.
+func (it *Item) writeStruct(e *Encoder, offset int, asDecoded bool) {
 	switch {
 	case it.isGC():
 		e.WriteUint8(refGC)
@@ -405,7 +410,7 @@ func (it *Item) write(e *Encoder, offset int) {
 	if it.hasRight() {
 		info |= 0x40
 	}
-	if it.hasSub() {
+	if it.hasSub() && (!asDecoded || (!hasOrigin && !it.hasRight())) {
 		info |= 0x20
 	}
 	e.WriteUint8(info)

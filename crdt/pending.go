@@ -1,80 +1,69 @@
 package crdt
 
-// withPending adds the pending structs and deletions to an encoded state
-// update, as Yjs encodeStateAsUpdate merges them in (mergeUpdates of the
-// document's update, the pending deletions, and the pending structs the
-// target lacks). Per client, structs are written in clock order and gaps
-// are filled with Skip structs; delete sets are unioned.
-func (d *Doc) withPending(_ []byte, sv map[uint64]uint64, _ []byte) ([]byte, error) {
+import "fmt"
+
+// withPending adds the pending structs and deletions to the document's own
+// update exactly as Yjs encodeStateAsUpdate does: mergeUpdates of the
+// document's update, the pending deletions, and diffUpdate of the pending
+// structs against the target state vector.
+func (d *Doc) withPending(main, encodedSV []byte) ([]byte, error) {
 	s := &d.store
-	type run struct {
-		structs []*Item
-		from    uint64 // first clock to write
+	updates := [][]byte{main}
+	if s.pendingDs != nil {
+		e := NewEncoderSize(32)
+		e.WriteVarUint(0)
+		s.pendingDs.write(e)
+		updates = append(updates, e.Bytes())
 	}
-	runs := map[uint64]*run{}
-	for client, l := range s.clients {
-		from := sv[client]
-		if s.state(client) > from {
-			runs[client] = &run{structs: l.s, from: from}
+	if s.pending != nil {
+		if len(encodedSV) == 0 {
+			encodedSV = []byte{0}
 		}
+		diff, err := DiffUpdate(s.pendingUpdate(), encodedSV)
+		if err != nil {
+			return nil, fmt.Errorf("crdt: encode pending structs: %w", err)
+		}
+		updates = append(updates, diff)
 	}
-	if p := s.pending; p != nil {
-		for client, refs := range p.clients {
-			from := sv[client]
-			var kept []*Item
-			for _, st := range refs {
-				if st.id.Clock+uint64(st.length) > from {
-					kept = append(kept, st)
+	out, err := MergeUpdates(updates)
+	if err != nil {
+		return nil, fmt.Errorf("crdt: encode pending structs: %w", err)
+	}
+	return out, nil
+}
+
+// pendingUpdate encodes the pending structs as the update Yjs keeps in
+// store.pendingStructs: per client (descending), the structs in clock
+// order with Skips over gaps, and an empty delete set.
+func (s *structStore) pendingUpdate() []byte {
+	e := NewEncoderSize(256)
+	p := s.pending
+	e.WriteVarUint(uint64(len(p.clients)))
+	for _, client := range sortedClientsDesc(p.clients) {
+		structs := p.clients[client]
+		var out []*Item
+		for i, st := range structs {
+			if i > 0 {
+				prevEnd := out[len(out)-1].id.Clock + uint64(out[len(out)-1].length)
+				if st.id.Clock > prevEnd {
+					out = append(out, &Item{id: ID{client, prevEnd}, length: int(st.id.Clock - prevEnd), info: flagSkip})
 				}
 			}
-			if len(kept) == 0 {
-				continue
-			}
-			r := runs[client]
-			if r == nil {
-				runs[client] = &run{structs: kept, from: max(from, kept[0].id.Clock)}
-				continue
-			}
-			r.structs = append(append([]*Item(nil), r.structs...), kept...)
-		}
-	}
-	e := NewEncoderSize(256)
-	e.WriteVarUint(uint64(len(runs)))
-	for _, client := range sortedClientsDesc(runs) {
-		r := runs[client]
-		start := 0
-		for start < len(r.structs) && r.structs[start].id.Clock+uint64(r.structs[start].length) <= r.from {
-			start++
-		}
-		structs := r.structs[start:]
-		from := max(r.from, structs[0].id.Clock)
-		// Count structs including the Skips that fill gaps.
-		var out []*Item
-		next := from
-		for i, st := range structs {
-			end := st.id.Clock + uint64(st.length)
-			if end <= next {
-				continue
-			}
-			if st.id.Clock > next && i > 0 {
-				out = append(out, &Item{id: ID{client, next}, length: int(st.id.Clock - next), info: flagSkip})
-			}
 			out = append(out, st)
-			next = end
 		}
 		e.WriteVarUint(uint64(len(out)))
 		e.WriteVarUint(client)
-		e.WriteVarUint(from)
+		e.WriteVarUint(out[0].id.Clock)
 		for i, st := range out {
 			off := 0
-			if i == 0 {
-				off = int(from - st.id.Clock)
-			} else if prevEnd := out[i-1].id.Clock + uint64(out[i-1].length); prevEnd > st.id.Clock {
-				off = int(prevEnd - st.id.Clock)
+			if i > 0 {
+				if prevEnd := out[i-1].id.Clock + uint64(out[i-1].length); prevEnd > st.id.Clock {
+					off = int(prevEnd - st.id.Clock)
+				}
 			}
-			st.write(e, off)
+			st.writeStruct(e, off, true)
 		}
 	}
-	mergeDeleteSets(deleteSetFromStore(s), s.pendingDs).write(e)
-	return e.Bytes(), nil
+	e.WriteVarUint(0)
+	return e.Bytes()
 }

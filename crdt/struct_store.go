@@ -39,6 +39,14 @@ func (s *structStore) state(client uint64) uint64 {
 	return last.id.Clock + uint64(last.length)
 }
 
+// fillStateVector writes the state vector into sv (which must be empty).
+func (s *structStore) fillStateVector(sv map[uint64]uint64) {
+	for c, l := range s.clients {
+		last := l.s[len(l.s)-1]
+		sv[c] = last.id.Clock + uint64(last.length)
+	}
+}
+
 func (s *structStore) stateVector() map[uint64]uint64 {
 	sv := make(map[uint64]uint64, len(s.clients))
 	for c := range s.clients {

@@ -27,7 +27,7 @@ func (t *branch) textString() string {
 	for n := t.start; n != nil; n = n.right {
 		if !n.deleted() && n.countable() {
 			if c, ok := n.content.(*contentString); ok {
-				sb.WriteString(c.s)
+				sb.Write(c.b)
 			}
 		}
 	}
@@ -93,7 +93,7 @@ func (t *Text) Format(index, length int, attrs map[string]any) {
 func (t *Text) Delta() []DeltaOp { return t.b.delta() }
 
 func (t *branch) delta() []DeltaOp {
-	var ops []DeltaOp
+	ops := []DeltaOp{}
 	cur := &attrMap{}
 	var sb strings.Builder
 	attrsOf := func() map[string]any {
@@ -118,7 +118,7 @@ func (t *branch) delta() []DeltaOp {
 		}
 		switch c := n.content.(type) {
 		case *contentString:
-			sb.WriteString(c.s)
+			sb.Write(c.b)
 		case *contentEmbed:
 			pack()
 			ops = append(ops, DeltaOp{Insert: c.value(), Attributes: attrsOf()})

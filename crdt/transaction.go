@@ -10,6 +10,7 @@ type transaction struct {
 	ds           deleteSet
 	mergeStructs []*Item
 	local        bool
+	encode       bool // produce the update bytes at cleanup
 	// changed lists the types changed (Yjs transaction.changed), used for
 	// the rich-text formatting cleanup after remote changes.
 	changed map[*branch]struct{}
@@ -17,6 +18,9 @@ type transaction struct {
 
 // addChanged records a change to t, as Yjs addChangedTypeToTransaction.
 func (tr *transaction) addChanged(t *branch, _ string) {
+	if tr.local {
+		return // only remote changes trigger the formatting cleanup
+	}
 	it := t.item
 	if it == nil || (it.id.Clock < tr.beforeState[it.id.Client] && !it.deleted()) {
 		if tr.changed == nil {
@@ -30,17 +34,37 @@ func (tr *transaction) addChanged(t *branch, _ string) {
 // cleaned up when fn returns. It returns the v1 update of the new
 // transaction (nil if nested or if nothing changed).
 func (d *Doc) transact(local bool, fn func(tr *transaction)) []byte {
+	return d.transactEncode(local, false, fn)
+}
+
+// transactEncode is transact; encode asks for the update bytes.
+func (d *Doc) transactEncode(local, encode bool, fn func(tr *transaction)) []byte {
 	if d.tr != nil {
 		fn(d.tr)
 		return nil
 	}
-	tr := &transaction{doc: d, beforeState: d.store.stateVector(), local: local}
+	// Reuse the last transaction's allocations: nothing keeps a
+	// transaction once it is cleaned up.
+	tr := d.spare
+	d.spare = nil
+	if tr == nil {
+		tr = &transaction{beforeState: map[uint64]uint64{}, afterState: map[uint64]uint64{}}
+	}
+	tr.doc, tr.local, tr.encode = d, local, encode
+	d.store.fillStateVector(tr.beforeState)
 	d.tr = tr
 	func() {
 		defer func() { d.tr = nil }()
 		fn(tr)
 	}()
 	update := d.cleanup(tr)
+	clear(tr.beforeState)
+	clear(tr.afterState)
+	clear(tr.ds.clients)
+	clear(tr.mergeStructs)
+	tr.mergeStructs = tr.mergeStructs[:0]
+	tr.changed = nil
+	d.spare = tr
 	return update
 }
 
@@ -49,7 +73,10 @@ func (d *Doc) cleanup(tr *transaction) []byte {
 	s := &d.store
 	ds := &tr.ds
 	ds.sortAndMerge()
-	tr.afterState = s.stateVector()
+	if tr.afterState == nil {
+		tr.afterState = map[uint64]uint64{}
+	}
+	s.fillStateVector(tr.afterState)
 
 	// Yjs calls observers here; the only observer with an effect on the
 	// document is YText's formatting cleanup after remote changes. It runs
@@ -101,7 +128,7 @@ func (d *Doc) cleanup(tr *transaction) []byte {
 		d.clientID = d.newClientID()
 	}
 	var update []byte
-	if !ds.empty() || stateChanged(tr.beforeState, tr.afterState) {
+	if tr.encode && (!ds.empty() || stateChanged(tr.beforeState, tr.afterState)) {
 		e := NewEncoderSize(64)
 		writeClientsStructs(e, s, tr.beforeState)
 		ds.write(e)

@@ -180,18 +180,18 @@ func TestStateVectorCodec(t *testing.T) {
 		for _, r := range s.Replicas {
 			for _, c := range r.Checks {
 				want := mustB64(t, c.SV)
-				sv, err := decodeStateVectorRaw(want)
+				sv, err := DecodeStateVector(want)
 				if err != nil {
 					t.Fatalf("session %s: DecodeStateVector: %v", s.ID, err)
 				}
-				if got := encodeStateVectorRaw(sv); !bytes.Equal(got, want) {
+				if got := EncodeStateVector(sv); !bytes.Equal(got, want) {
 					t.Fatalf("session %s: %s", s.ID, byteDiff(t, "state vector", want, got))
 				}
 				n++
 			}
 		}
 	}
-	if _, err := decodeStateVectorRaw([]byte{2, 1}); !errors.Is(err, ErrMalformed) {
+	if _, err := DecodeStateVector([]byte{2, 1}); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("truncated state vector: err %v, want ErrMalformed", err)
 	}
 	t.Logf("%d state vectors round-tripped", n)

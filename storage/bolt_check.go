@@ -1,7 +1,7 @@
 package storage
 
 import (
-	"encoding/binary"
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -77,21 +77,20 @@ func checkInvariants(tx *bbolt.Tx) []error {
 		}
 		var count, size uint64
 		prev := r.SnapSeq
-		if log := b.logs.Bucket(k); log != nil {
-			_ = log.ForEach(func(sk, v []byte) error {
-				if len(sk) != 8 {
-					bad("doc %q: log key %x is not 8 bytes", id, sk)
-					return nil
-				}
-				seq := binary.BigEndian.Uint64(sk)
-				if seq != prev+1 {
-					bad("doc %q: log seq %d follows %d (must be contiguous after the snapshot)", id, seq, prev)
-				}
-				prev = seq
-				count++
-				size += uint64(len(v))
-				return nil
-			})
+		prefix := logPrefix(id)
+		c := b.logs.Cursor()
+		for lk, v := c.Seek(prefix); lk != nil && bytes.HasPrefix(lk, prefix); lk, v = c.Next() {
+			_, seq, ok := splitLogKey(lk)
+			if !ok {
+				bad("doc %q: malformed log key %x", id, lk)
+				continue
+			}
+			if seq != prev+1 {
+				bad("doc %q: log seq %d follows %d (must be contiguous after the snapshot)", id, seq, prev)
+			}
+			prev = seq
+			count++
+			size += uint64(len(v))
 		}
 		if count > 0 && prev != r.LastSeq {
 			bad("doc %q: last log seq %d, record says %d", id, prev, r.LastSeq)
@@ -116,7 +115,13 @@ func checkInvariants(tx *bbolt.Tx) []error {
 			bad("%s: no entry for doc %q", name, id)
 		}
 	}
-	for _, bk := range []*bbolt.Bucket{b.logs, b.snapshots, b.versions, b.shareIDs} {
+	_ = b.logs.ForEach(func(k, _ []byte) error {
+		if id, _, ok := splitLogKey(k); !ok || !docs[id] {
+			bad("log entry %x of a missing doc", k)
+		}
+		return nil
+	})
+	for _, bk := range []*bbolt.Bucket{b.snapshots, b.versions, b.shareIDs} {
 		_ = bk.ForEach(func(k, _ []byte) error {
 			if !docs[string(k)] {
 				bad("data for missing doc %q", k)

@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Records are binary: a format byte, then fields as uvarints, zigzag
@@ -201,11 +203,67 @@ func decodeShare(b []byte) (ShareToken, error) {
 	return t, d.err
 }
 
-// Sequence keys are big-endian so bbolt's byte order is numeric order.
-func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
+// logPrefix starts every log key of a document: uvarint(len(id)) ‖ id.
+// A uvarint is prefix-free, so no document's prefix begins another's keys.
+func logPrefix(id string) []byte {
+	p := binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen64+len(id)+8), uint64(len(id)))
+	return append(p, id...)
+}
+
+// logKey is prefix ‖ seq, the seq big-endian so byte order is numeric order.
+func logKey(prefix []byte, seq uint64) []byte {
+	k := make([]byte, 0, len(prefix)+8)
+	return binary.BigEndian.AppendUint64(append(k, prefix...), seq)
+}
+
+// splitLogKey undoes logKey.
+func splitLogKey(k []byte) (id string, seq uint64, ok bool) {
+	n, w := binary.Uvarint(k)
+	if w <= 0 || uint64(len(k)-w) != n+8 {
+		return "", 0, false
+	}
+	return string(k[w : w+int(n)]), binary.BigEndian.Uint64(k[w+int(n):]), true
+}
 
 // timeKeyDesc maps an instant to 8 bytes that sort newest first. The sign
 // bit is flipped first so instants before 1970 still order correctly.
 func timeKeyDesc(t time.Time) []byte {
 	return binary.BigEndian.AppendUint64(nil, ^(uint64(t.UnixNano()) ^ 1<<63))
+}
+
+// titleContains reports whether an encoded docRecord's title contains
+// lowerFilter, ignoring case, reading the title in place: a filtered
+// listing tests every document, so it must not decode each one.
+func titleContains(rec []byte, lowerFilter string) bool {
+	d := decoder{b: rec}
+	d.version("document")
+	n := d.uvarint()
+	if d.err != nil || uint64(len(d.b)) < n {
+		return false
+	}
+	title := d.b[:n]
+	for _, c := range title {
+		if c >= utf8.RuneSelf { // non-ASCII: let Unicode case mapping decide
+			return strings.Contains(strings.ToLower(string(title)), lowerFilter)
+		}
+	}
+	// ASCII title: compare bytes with A-Z folded, no allocation.
+	f := lowerFilter
+	for i := 0; i+len(f) <= len(title); i++ {
+		j := 0
+		for j < len(f) {
+			c := title[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != f[j] {
+				break
+			}
+			j++
+		}
+		if j == len(f) {
+			return true
+		}
+	}
+	return false
 }

@@ -39,6 +39,7 @@ type editor struct {
 
 	// Published by the scheduler for the final check.
 	sentN     atomic.Uint64 // edits fully written
+	echoed    atomic.Uint64 // of those, echoed back by the server
 	uncertain atomic.Bool   // edit number sentN failed mid-write: the server may or may not have it
 
 	// Owned by the reading goroutine: the next sequence number expected from
@@ -144,6 +145,7 @@ func (e *editor) observeToken(t token, nowMicros uint64) {
 	}
 	if int(peer) == e.peer {
 		r.echoes.Add(1)
+		e.echoed.Add(1)
 		r.echoLatency.record(lat)
 	} else {
 		r.delivered.Add(1)

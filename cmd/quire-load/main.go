@@ -259,7 +259,9 @@ func execute(ctx context.Context, cfg config, proto protocol, base *url.URL) rep
 		editStart := time.Now()
 		r.editPhase(ctx)
 		rep.Edits.Seconds = time.Since(editStart).Seconds()
-		rep.DrainSeconds = r.drain(ctx).Seconds()
+		drained, delivered := r.drain(ctx)
+		rep.DrainSeconds = drained.Seconds()
+		rep.DeliveredAtDrainEnd = delivered
 		srv.mark("end")
 		self.mark("end")
 		verify := r.verifyAll(ctx)

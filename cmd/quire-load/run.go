@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	gosync "sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,26 @@ type runner struct {
 
 	latency, echoLatency, scheduleLag histogram
 	errs                              errorLog
+
+	// Largest kernel receive queues seen during editing (see socketBacklog).
+	maxBacklog socketBacklog
+}
+
+// sampleBacklog reads the kernel's socket queues for the server's port and
+// keeps the largest values seen.
+func (r *runner) sampleBacklog() socketBacklog {
+	port, err := strconv.Atoi(r.base.Port())
+	if err != nil {
+		return socketBacklog{}
+	}
+	b, err := readSocketBacklog(port)
+	if err != nil {
+		r.noteError("read /proc/net/tcp", err)
+		return b
+	}
+	r.maxBacklog.ToolRxBytes = max(r.maxBacklog.ToolRxBytes, b.ToolRxBytes)
+	r.maxBacklog.ServerRxBytes = max(r.maxBacklog.ServerRxBytes, b.ServerRxBytes)
+	return b
 }
 
 func (r *runner) noteError(kind string, err error) { r.errs.note(kind, err) }
@@ -129,16 +150,25 @@ func (r *runner) editPhase(ctx context.Context) {
 	go func() { wg.Wait(); close(done) }()
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
+	prev := r.latency.snapshot()
+	prevLag := r.scheduleLag.snapshot()
 	for {
 		select {
 		case <-done:
+			r.sampleBacklog()
 			return
 		case <-ctx.Done():
 			<-done
 			return
 		case <-tick.C:
-			slog.Info("editing", "sent", r.sent.Load(), "delivered", r.delivered.Load(), "echoes", r.echoes.Load(),
-				"p99_ms", float64(r.latency.quantile(0.99).Microseconds())/1000, "disconnects", r.disconnects.Load())
+			// Figures for the last interval, to see when latency moved.
+			p99, n := r.latency.quantileSince(prev, 0.99)
+			lag, _ := r.scheduleLag.quantileSince(prevLag, 0.99)
+			backlog := r.sampleBacklog()
+			slog.Info("editing", "sent", r.sent.Load(), "delivered", r.delivered.Load(), "delivered_5s", n,
+				"p99_5s_ms", float64(p99.Microseconds())/1000, "lag_p99_5s_ms", float64(lag.Microseconds())/1000,
+				"tool_rx_queued", backlog.ToolRxBytes, "server_rx_queued", backlog.ServerRxBytes,
+				"disconnects", r.disconnects.Load())
 		}
 	}
 }
@@ -155,8 +185,9 @@ func (r *runner) expectedDeliveries() uint64 {
 	return n
 }
 
-// drain waits for outstanding deliveries and echoes, up to cfg.drain.
-func (r *runner) drain(ctx context.Context) time.Duration {
+// drain waits for outstanding deliveries and echoes, up to cfg.drain, and
+// returns how long it took and how many deliveries had arrived by its end.
+func (r *runner) drain(ctx context.Context) (time.Duration, uint64) {
 	start := time.Now()
 	want := r.expectedDeliveries()
 	for time.Since(start) < r.cfg.drain && ctx.Err() == nil {
@@ -165,7 +196,7 @@ func (r *runner) drain(ctx context.Context) time.Duration {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return time.Since(start)
+	return time.Since(start), r.delivered.Load()
 }
 
 // closeAll closes every connection and waits for the readers to stop.
@@ -271,7 +302,19 @@ func (r *runner) verifyDoc(ctx context.Context, doc *docRun) error {
 	if err != nil {
 		return fmt.Errorf("fetch final state: %w", err)
 	}
-	return checkDocState(update, doc)
+	err = checkDocState(update, doc)
+	if err != nil {
+		// The state is fetched after the drain; if the server had not even
+		// echoed some edits by then, say so beside the difference.
+		var unconfirmed uint64
+		for _, e := range doc.editors {
+			unconfirmed += e.sentN.Load() - min(e.echoed.Load(), e.sentN.Load())
+		}
+		if unconfirmed > 0 {
+			err = fmt.Errorf("%w (%d of its edits not yet echoed when the state was fetched)", err, unconfirmed)
+		}
+	}
+	return err
 }
 
 // errDiverged marks a document whose final state does not match what was sent.
@@ -283,6 +326,10 @@ type tokenCheck struct {
 	doc  *docRun
 	next []uint64
 	err  error
+
+	// contiguous also requires each editor's tokens to form one run.
+	contiguous bool
+	last       uint64 // client of the previous token
 }
 
 func newTokenCheck(doc *docRun) *tokenCheck {
@@ -298,6 +345,11 @@ func (c *tokenCheck) add(t token) {
 		c.err = fmt.Errorf("%w: token of client %d, not an editor of this document", errDiverged, t.client)
 		return
 	}
+	if c.contiguous && t.client != c.last && c.next[peer] > 0 {
+		c.err = fmt.Errorf("%w: client %d: its text is split (edit %d after another editor's)", errDiverged, t.client, t.seq)
+		return
+	}
+	c.last = t.client
 	if t.seq != c.next[peer] {
 		c.err = fmt.Errorf("%w: client %d: edit %d where edit %d was due (duplicate, reordered or lost)", errDiverged, t.client, t.seq, c.next[peer])
 		return

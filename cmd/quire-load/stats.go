@@ -84,6 +84,40 @@ func (h *histogram) quantile(q float64) time.Duration {
 	return time.Duration(h.max.Load()) * time.Microsecond
 }
 
+// snapshot copies the bucket counts, to measure an interval later with
+// quantileSince.
+func (h *histogram) snapshot() []uint64 {
+	out := make([]uint64, histBuckets)
+	for b := range h.counts {
+		out[b] = h.counts[b].Load()
+	}
+	return out
+}
+
+// quantileSince returns quantile q of the samples recorded since prev was
+// taken, and how many there were; prev is updated to now.
+func (h *histogram) quantileSince(prev []uint64, q float64) (time.Duration, uint64) {
+	now := h.snapshot()
+	var n uint64
+	for b := range now {
+		n += now[b] - prev[b]
+	}
+	var result time.Duration
+	if n > 0 {
+		rank := max(uint64(q*float64(n)+0.5), 1)
+		var seen uint64
+		for b := range now {
+			seen += now[b] - prev[b]
+			if seen >= rank {
+				result = time.Duration(histLow(b)+(histLow(b+1)-histLow(b))/2) * time.Microsecond
+				break
+			}
+		}
+	}
+	copy(prev, now)
+	return result, n
+}
+
 // latencySummary is a histogram's headline figures in milliseconds.
 type latencySummary struct {
 	Count  uint64  `json:"count"`

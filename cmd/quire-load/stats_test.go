@@ -71,3 +71,21 @@ func TestCheckURLAcceptsOnlyLoopback(t *testing.T) {
 		}
 	}
 }
+
+func TestHistogramInterval(t *testing.T) {
+	var h histogram
+	for range 100 {
+		h.record(time.Millisecond)
+	}
+	prev := h.snapshot()
+	for range 50 {
+		h.record(10 * time.Millisecond)
+	}
+	got, n := h.quantileSince(prev, 0.5)
+	if n != 50 || got < 9700*time.Microsecond || got > 10300*time.Microsecond {
+		t.Fatalf("interval p50 %v over %d samples, want ~10ms over 50", got, n)
+	}
+	if _, n := h.quantileSince(prev, 0.5); n != 0 {
+		t.Fatalf("second interval has %d samples, want 0", n)
+	}
+}

@@ -3,12 +3,19 @@ package main
 import (
 	"fmt"
 	"math/rand/v2"
+
+	"github.com/quire/quire/crdt"
 )
 
 // checkDocState checks a document's full state (a v1 update, as sync step 2
-// carries it) against what its editors sent. It reads the update's structs
-// directly: each client's structs come in clock order, so each editor's
-// tokens must appear as 0, 1, 2, … exactly once.
+// carries it) against what its editors sent, twice:
+//
+//  1. in the raw structs: each client's structs come in clock order, so each
+//     editor's tokens must appear as 0, 1, 2, … exactly once, and no string
+//     may be anything but a token of this document's editors;
+//  2. in the text a crdt.Doc integrates from it: the same, and each editor's
+//     tokens form one contiguous run (each edit names the editor's own last
+//     character as its origin, so Yjs keeps the run together).
 func checkDocState(update []byte, doc *docRun) error {
 	check := newTokenCheck(doc)
 	var textErr error
@@ -23,7 +30,27 @@ func checkDocState(update []byte, doc *docRun) error {
 	if textErr != nil {
 		return textErr
 	}
-	return check.finish()
+	if err := check.finish(); err != nil {
+		return err
+	}
+
+	d := crdt.NewDoc()
+	if err := d.ApplyUpdate(update); err != nil {
+		return fmt.Errorf("%w: crdt.Doc rejects the state: %w", errDiverged, err)
+	}
+	if d.HasPending() {
+		return fmt.Errorf("%w: the state has structs whose dependencies are missing", errDiverged)
+	}
+	text := d.GetText(textRoot).String()
+	check = newTokenCheck(doc)
+	check.contiguous = true
+	if err := parseTokens([]byte(text), check.add); err != nil {
+		return fmt.Errorf("%w: document text: %w", errDiverged, err)
+	}
+	if err := check.finish(); err != nil {
+		return fmt.Errorf("document text: %w", err)
+	}
+	return nil
 }
 
 func newRand(seed, stream uint64) *rand.Rand {

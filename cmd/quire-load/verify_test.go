@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/quire/quire/crdt"
@@ -77,5 +78,102 @@ func TestCheckDocState(t *testing.T) {
 	}
 	if err := checkDocState([]byte{1, 1}, testDoc(1)); !errors.Is(err, errDiverged) {
 		t.Errorf("truncated state: err %v, want errDiverged", err)
+	}
+}
+
+// The editors' own updates, merged as a server would hold them, must read
+// back as whole runs through crdt.Doc.
+func TestCheckDocStateThroughCRDT(t *testing.T) {
+	doc := testDoc(5, 3, 4)
+	var updates [][]byte
+	clocks := make([]uint64, 3)
+	// Interleave the editors' edits as a server might receive them.
+	for round := range 5 {
+		for p, e := range doc.editors {
+			if uint64(round) >= e.sentN.Load() {
+				continue
+			}
+			tok := appendToken(nil, token{client: e.clientID, seq: uint64(round), micros: 7})
+			var enc crdt.Encoder
+			appendAppendUpdate(&enc, e.clientID, clocks[p], tok)
+			clocks[p] += uint64(len(tok))
+			updates = append(updates, enc.Bytes())
+		}
+	}
+	merged, err := crdt.MergeUpdates(updates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkDocState(merged, doc); err != nil {
+		t.Fatalf("merged editor updates: %v", err)
+	}
+	// Applied one by one in a crdt.Doc, then re-encoded, as a server does.
+	d := crdt.NewDoc()
+	for _, u := range updates {
+		if err := d.ApplyUpdate(u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state, err := d.EncodeStateAsUpdate(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkDocState(state, doc); err != nil {
+		t.Fatalf("re-encoded state: %v", err)
+	}
+}
+
+// A state whose structs hold every token once, in order, can still be wrong
+// as a document: here client 12's second edit names a character inside
+// client 11's run as its origin, splitting that run.
+func TestCheckDocStateFindsSplitRuns(t *testing.T) {
+	a0, a1 := tokens(11, 0, 1), tokens(12, 0, 1)
+	var e crdt.Encoder
+	e.WriteVarUint(2)
+	// client 12: first edit at the start, second after client 11's first token
+	e.WriteVarUint(2)
+	e.WriteVarUint(12)
+	e.WriteVarUint(0)
+	e.WriteUint8(refString)
+	e.WriteVarUint(1)
+	e.WriteVarString(textRoot)
+	e.WriteVarString(a1[0])
+	e.WriteUint8(infoHasOrigin | refString)
+	e.WriteVarUint(11)
+	e.WriteVarUint(uint64(len(a0[0]) - 1))
+	e.WriteVarString(a1[1])
+	// client 11: two edits chained after its own text
+	e.WriteVarUint(2)
+	e.WriteVarUint(11)
+	e.WriteVarUint(0)
+	e.WriteUint8(refString)
+	e.WriteVarUint(1)
+	e.WriteVarString(textRoot)
+	e.WriteVarString(a0[0])
+	e.WriteUint8(infoHasOrigin | refString)
+	e.WriteVarUint(11)
+	e.WriteVarUint(uint64(len(a0[0]) - 1))
+	e.WriteVarString(a0[1])
+	e.WriteVarUint(0)
+	err := checkDocState(e.Bytes(), testDoc(2, 2))
+	if !errors.Is(err, errDiverged) || !strings.HasPrefix(err.Error(), "document text") {
+		t.Fatalf("err %v, want errDiverged from the document text (the raw structs look right)", err)
+	}
+}
+
+func TestCheckDocStateFindsMissingDependencies(t *testing.T) {
+	tok := tokens(11, 1)[0]
+	var e crdt.Encoder
+	e.WriteVarUint(1)
+	e.WriteVarUint(1)
+	e.WriteVarUint(11)
+	e.WriteVarUint(20) // clocks 0-19 (edit 0) are missing
+	e.WriteUint8(infoHasOrigin | refString)
+	e.WriteVarUint(11)
+	e.WriteVarUint(19)
+	e.WriteVarString(tok)
+	e.WriteVarUint(0)
+	if err := checkDocState(e.Bytes(), testDoc(2)); !errors.Is(err, errDiverged) {
+		t.Fatalf("err %v, want errDiverged", err)
 	}
 }
