@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,22 +65,14 @@ func NewREST(cfg RESTConfig) *REST {
 		a.version = "dev"
 	}
 	m := http.NewServeMux()
+	for _, rt := range a.routes() {
+		h := rt.handler
+		if rt.access != AccessNone {
+			h = a.guard(rt.access, h)
+		}
+		m.HandleFunc(rt.method+" "+RESTPrefix+rt.path, h)
+	}
 	p := RESTPrefix
-	m.HandleFunc("GET "+p+"/info", a.info)
-	m.HandleFunc("POST "+p+"/docs", a.guard(AccessAdmin, a.createDoc))
-	m.HandleFunc("GET "+p+"/docs", a.guard(AccessAdmin, a.listDocs))
-	m.HandleFunc("GET "+p+"/docs/{id}", a.guard(AccessViewer, a.getDoc))
-	m.HandleFunc("PATCH "+p+"/docs/{id}", a.guard(AccessEditor, a.renameDoc))
-	m.HandleFunc("DELETE "+p+"/docs/{id}", a.guard(AccessAdmin, a.deleteDoc))
-	m.HandleFunc("GET "+p+"/docs/{id}/content", a.guard(AccessViewer, a.getContent))
-	m.HandleFunc("PUT "+p+"/docs/{id}/content", a.guard(AccessEditor, a.putContent))
-	m.HandleFunc("POST "+p+"/docs/{id}/versions", a.guard(AccessEditor, a.createVersion))
-	m.HandleFunc("GET "+p+"/docs/{id}/versions", a.guard(AccessViewer, a.listVersions))
-	m.HandleFunc("GET "+p+"/docs/{id}/versions/{vid}/content", a.guard(AccessViewer, a.getVersionContent))
-	m.HandleFunc("POST "+p+"/docs/{id}/versions/{vid}/restore", a.guard(AccessEditor, a.restoreVersion))
-	m.HandleFunc("POST "+p+"/docs/{id}/shares", a.guard(AccessAdmin, a.createShare))
-	m.HandleFunc("GET "+p+"/docs/{id}/shares", a.guard(AccessAdmin, a.listShares))
-	m.HandleFunc("DELETE "+p+"/docs/{id}/shares/{sid}", a.guard(AccessAdmin, a.revokeShare))
 	m.HandleFunc(p+"/", func(w http.ResponseWriter, r *http.Request) {
 		restError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no API endpoint %s %s; see the REST section of the README", r.Method, r.URL.Path))
 	})
@@ -114,6 +107,43 @@ func (a *REST) allowedMethods(r *http.Request) string {
 		}
 	}
 	return strings.Join(ok, ", ")
+}
+
+type restRoute struct {
+	method, path string // path below RESTPrefix
+	access       Access // needed on the {id} document; AccessNone: open
+	handler      http.HandlerFunc
+}
+
+// routes lists the API; rest_openapi.json describes the same set (a test
+// checks).
+func (a *REST) routes() []restRoute {
+	return []restRoute{
+		{"GET", "/info", AccessNone, a.info},
+		{"GET", "/openapi.json", AccessNone, a.openAPI},
+		{"POST", "/docs", AccessAdmin, a.createDoc},
+		{"GET", "/docs", AccessAdmin, a.listDocs},
+		{"GET", "/docs/{id}", AccessViewer, a.getDoc},
+		{"PATCH", "/docs/{id}", AccessEditor, a.renameDoc},
+		{"DELETE", "/docs/{id}", AccessAdmin, a.deleteDoc},
+		{"GET", "/docs/{id}/content", AccessViewer, a.getContent},
+		{"PUT", "/docs/{id}/content", AccessEditor, a.putContent},
+		{"POST", "/docs/{id}/versions", AccessEditor, a.createVersion},
+		{"GET", "/docs/{id}/versions", AccessViewer, a.listVersions},
+		{"GET", "/docs/{id}/versions/{vid}/content", AccessViewer, a.getVersionContent},
+		{"POST", "/docs/{id}/versions/{vid}/restore", AccessEditor, a.restoreVersion},
+		{"POST", "/docs/{id}/shares", AccessAdmin, a.createShare},
+		{"GET", "/docs/{id}/shares", AccessAdmin, a.listShares},
+		{"DELETE", "/docs/{id}/shares/{sid}", AccessAdmin, a.revokeShare},
+	}
+}
+
+//go:embed rest_openapi.json
+var openAPISpec []byte
+
+func (a *REST) openAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = w.Write(openAPISpec)
 }
 
 // Mounter is a router that serves a handler for a path and everything

@@ -722,3 +722,31 @@ func TestRESTAuthAndShares(t *testing.T) {
 		t.Errorf("content: %q", out)
 	}
 }
+
+// The OpenAPI document describes exactly the routes the API serves.
+func TestRESTOpenAPIMatchesRoutes(t *testing.T) {
+	e := newRESTEnv(t, 0)
+	var spec struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	e.must(200, e.do("GET", "/api/v1/openapi.json", "", nil)).json(t, &spec)
+	if spec.OpenAPI != "3.1.0" {
+		t.Errorf("openapi %q", spec.OpenAPI)
+	}
+	documented := map[string]bool{}
+	for path, ops := range spec.Paths {
+		for method := range ops {
+			if method != "parameters" {
+				documented[strings.ToUpper(method)+" "+path] = true
+			}
+		}
+	}
+	served := map[string]bool{}
+	for _, rt := range NewREST(RESTConfig{}).routes() {
+		served[rt.method+" "+rt.path] = true
+	}
+	if !reflect.DeepEqual(documented, served) {
+		t.Errorf("documented %v\nserved %v", documented, served)
+	}
+}
