@@ -88,6 +88,16 @@ func (a *REST) writeContent(w http.ResponseWriter, r *http.Request, format strin
 		a.fail(w, r, fmt.Errorf("decode stored state: %w", err))
 		return
 	}
+	if root := r.URL.Query().Get("root"); root != "" {
+		if format != string(content.FormatText) {
+			a.fail(w, r, errorf(http.StatusBadRequest, "invalid_parameter", "root names a Y.Text root and goes with format=text only"))
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write([]byte(d.GetText(root).String()))
+		return
+	}
 	if format == formatJSON {
 		// A Yjs document only knows a root's type once it is asked for by
 		// type; these are the roots Quire's editor uses.
@@ -166,7 +176,28 @@ func (a *REST) putContent(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	if format == formatYjs {
+	root := q.Get("root")
+	if root != "" && format != string(content.FormatText) {
+		a.fail(w, r, errorf(http.StatusBadRequest, "invalid_parameter", "root names a Y.Text root and goes with format=text only"))
+		return
+	}
+	if root != "" {
+		text, terr := content.ParseTextRaw(raw)
+		if terr != nil {
+			a.fail(w, r, errorf(http.StatusBadRequest, "invalid_content", "the body is not valid text: %v", terr))
+			return
+		}
+		err = a.rooms.Do(ctx, id, func(d *crdt.Doc) ([]byte, error) {
+			t := d.GetText(root)
+			return d.Transact(func() {
+				if mode == "append" {
+					t.Insert(t.Len(), text)
+				} else {
+					content.SpliceText(t, text)
+				}
+			}), nil
+		})
+	} else if format == formatYjs {
 		// Check the update on a scratch document first: a malformed one
 		// must change nothing and say so.
 		if err := crdt.NewDoc().ApplyUpdate(raw); err != nil {

@@ -250,6 +250,17 @@ func TestRESTDocumentLife(t *testing.T) {
 		t.Errorf("after yjs: %q", out)
 	}
 
+	// A plain-text root beside the body (?root=, format=text only).
+	e.must(200, e.do("PUT", "/api/v1/docs/"+doc.ID+"/content?format=text&root=code", "", []byte("package main\r\n\nfunc main() {}\n")))
+	e.must(200, e.do("PUT", "/api/v1/docs/"+doc.ID+"/content?format=text&root=code", "", []byte("package main\n\nfunc main() { run() }\n")))
+	e.must(200, e.do("PUT", "/api/v1/docs/"+doc.ID+"/content?format=text&root=code&mode=append", "", []byte("// end\n")))
+	if out := string(e.must(200, e.do("GET", "/api/v1/docs/"+doc.ID+"/content?format=text&root=code", "", nil)).body); out != "package main\n\nfunc main() { run() }\n// end\n" {
+		t.Errorf("text root: %q", out)
+	}
+	if out := e.content(doc.ID, "text"); out != "New\nBody link\ntail 1\ntail 2\nfrom yjs" {
+		t.Errorf("body changed by a text root import: %q", out)
+	}
+
 	// Versions: name, change, read the old one, restore.
 	var v versionJSON
 	e.must(201, e.doJSON("POST", "/api/v1/docs/"+doc.ID+"/versions", map[string]any{"name": "Before cut"})).json(t, &v)
@@ -376,6 +387,8 @@ func TestRESTErrors(t *testing.T) {
 		{"import format", "PUT", "/api/v1/docs/" + id + "/content?format=pdf", "", []byte("x"), 415, "unsupported_format", "pdf"},
 		{"import without format", "PUT", "/api/v1/docs/" + id + "/content", "image/png", []byte("x"), 415, "unsupported_format", "?format="},
 		{"bad mode", "PUT", "/api/v1/docs/" + id + "/content?format=text&mode=prepend", "", []byte("x"), 400, "invalid_parameter", "mode"},
+		{"root with markdown", "PUT", "/api/v1/docs/" + id + "/content?format=markdown&root=code", "", []byte("x"), 400, "invalid_parameter", "format=text"},
+		{"root export with html", "GET", "/api/v1/docs/" + id + "/content?format=html&root=code", "", nil, 400, "invalid_parameter", "format=text"},
 		{"bad yjs", "PUT", "/api/v1/docs/" + id + "/content?format=yjs", "", []byte{1, 2, 3}, 400, "invalid_content", "Yjs"},
 		{"bad html", "PUT", "/api/v1/docs/" + id + "/content?format=html", "", []byte("<p>\xff</p>"), 400, "invalid_content", "UTF-8"},
 		{"import too big", "PUT", "/api/v1/docs/" + id + "/content?format=text", "", big, 413, "too_large", "limit"},

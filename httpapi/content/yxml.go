@@ -5,7 +5,6 @@ import (
 	"math"
 	"regexp"
 	"sort"
-	"unicode/utf16"
 
 	"github.com/quire/quire/crdt"
 )
@@ -487,18 +486,7 @@ func updateText(t *crdt.XmlText, texts []*Node) {
 	for _, tn := range texts {
 		want += tn.Text
 	}
-	ra, rb := []rune(cur), []rune(want)
-	pre := 0
-	for pre < len(ra) && pre < len(rb) && ra[pre] == rb[pre] {
-		pre++
-	}
-	suf := 0
-	for suf < len(ra)-pre && suf < len(rb)-pre && ra[len(ra)-1-suf] == rb[len(rb)-1-suf] {
-		suf++
-	}
-	idx := len(utf16.Encode(ra[:pre]))
-	remove := len(utf16.Encode(ra)) - idx - len(utf16.Encode(ra[len(ra)-suf:]))
-	ins := string(rb[pre : len(rb)-suf])
+	idx, remove, ins := splice(cur, want)
 	if remove > 0 {
 		t.Delete(idx, remove)
 	}
