@@ -166,22 +166,23 @@ func liftUnknown(nodes []*Node) []*Node {
 		if n.Type == TypeText {
 			var ms []Mark
 			for _, m := range n.Marks {
-				if _, ok := markRank[m.Type]; ok {
-					ms = append(ms, m)
+				probe := &Node{Type: TypeText, Text: "x", Marks: []Mark{m}}
+				if validateMarks(probe, "") == nil {
+					ms = append(ms, probe.Marks[0])
 				}
 			}
 			n.Marks = ms
-		}
-		if defs := defaultAttrs(n.Type); defs != nil || n.Attrs != nil {
+		} else {
+			// Attributes the schema rejects fall back to its defaults.
 			kept := map[string]any{}
 			for k, v := range n.Attrs {
-				if _, ok := defs[k]; ok {
+				if validateAttrs(&Node{Type: n.Type, Attrs: map[string]any{k: v}}, "") == nil {
 					kept[k] = v
 				}
 			}
-			n.Attrs = kept
-			if defs == nil {
-				n.Attrs = nil
+			n.Attrs = nil
+			if len(kept) > 0 {
+				n.Attrs = kept
 			}
 		}
 		out = append(out, n)
