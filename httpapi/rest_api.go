@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -12,27 +13,34 @@ import (
 	"time"
 
 	"github.com/quire/quire/storage"
-	qsync "github.com/quire/quire/sync"
 )
 
 // REST is Quire's document API under /api/v1 (see the README's REST
 // section). It translates HTTP into calls on storage and on the live
 // rooms; it holds no document state of its own.
 type REST struct {
-	store    storage.Store
-	rooms    Rooms
-	editors  func(docID string) int
-	adminKey string
-	log      *slog.Logger
-	maxBody  int64
-	version  string
-	mux      *http.ServeMux
+	store        storage.Store
+	rooms        Rooms
+	editors      func(docID string) int
+	closeDeleted func(ctx context.Context, docID string) error
+	unavailable  func(error) bool
+	adminKey     string
+	log          *slog.Logger
+	maxBody      int64
+	version      string
+	mux          *http.ServeMux
 }
 
 // RESTConfig configures the REST API.
 type RESTConfig struct {
 	Store storage.Store
 	Rooms Rooms // required: *sync.Hub
+	// CloseDeleted ends the live sessions of a deleted document, e.g.
+	// hub.CloseDoc(ctx, id, sync.DocumentDeleted) (nil: nothing to close).
+	CloseDeleted func(ctx context.Context, docID string) error
+	// Unavailable reports errors from Rooms that mean "try again later"
+	// (the hub shutting down): they get 503 instead of 500.
+	Unavailable func(error) bool
 	// Editors counts a document's connected sessions (nil: always 0).
 	Editors func(docID string) int
 	// AdminKey, when set, is required (Authorization: Bearer, or ?token=)
@@ -54,7 +62,7 @@ const RESTPrefix = "/api/v1"
 
 // NewREST builds the REST API; serve it under RESTPrefix with MountREST.
 func NewREST(cfg RESTConfig) *REST {
-	a := &REST{store: cfg.Store, rooms: cfg.Rooms, editors: cfg.Editors, adminKey: cfg.AdminKey, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, version: cfg.Version}
+	a := &REST{store: cfg.Store, rooms: cfg.Rooms, editors: cfg.Editors, closeDeleted: cfg.CloseDeleted, unavailable: cfg.Unavailable, adminKey: cfg.AdminKey, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, version: cfg.Version}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -204,11 +212,8 @@ func (a *REST) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &tooBig):
 		restError(w, http.StatusRequestEntityTooLarge, "too_large",
 			fmt.Sprintf("the request body is over the limit of %d bytes; send less, or split the import", tooBig.Limit))
-	case errors.Is(err, storage.ErrNotFound), errors.Is(err, qsync.ErrDocNotFound):
+	case errors.Is(err, storage.ErrNotFound):
 		restError(w, http.StatusNotFound, "not_found", "no such document (or version); check the id")
-	case errors.Is(err, qsync.ErrShuttingDown):
-		w.Header().Set("Retry-After", "5")
-		restError(w, http.StatusServiceUnavailable, "unavailable", "the server is restarting; try again in a few seconds")
 	case errors.Is(err, storage.ErrInvalid):
 		restError(w, http.StatusBadRequest, "invalid_request", err.Error())
 	case errors.Is(err, storage.ErrExists):

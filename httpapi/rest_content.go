@@ -42,7 +42,7 @@ func (a *REST) readState(r *http.Request, id string) ([]byte, error) {
 		return nil, err
 	}
 	var state []byte
-	err := a.rooms.Do(r.Context(), id, func(d *crdt.Doc) ([]byte, error) {
+	err := a.roomDo(r.Context(), id, func(d *crdt.Doc) ([]byte, error) {
 		s, err := d.EncodeStateAsUpdate(nil)
 		state = s
 		return nil, err
@@ -187,7 +187,7 @@ func (a *REST) putContent(w http.ResponseWriter, r *http.Request) {
 			a.fail(w, r, errorf(http.StatusBadRequest, "invalid_content", "the body is not valid text: %v", terr))
 			return
 		}
-		err = a.rooms.Do(ctx, id, func(d *crdt.Doc) ([]byte, error) {
+		err = a.roomDo(ctx, id, func(d *crdt.Doc) ([]byte, error) {
 			t := d.GetText(root)
 			return d.Transact(func() {
 				if mode == "append" {
@@ -204,7 +204,7 @@ func (a *REST) putContent(w http.ResponseWriter, r *http.Request) {
 			a.fail(w, r, errorf(http.StatusBadRequest, "invalid_content", "the body is not a valid Yjs v1 update: %v", err))
 			return
 		}
-		err = a.rooms.Do(ctx, id, func(d *crdt.Doc) ([]byte, error) {
+		err = a.roomDo(ctx, id, func(d *crdt.Doc) ([]byte, error) {
 			if err := d.ApplyUpdate(raw); err != nil {
 				return nil, err
 			}
@@ -217,7 +217,7 @@ func (a *REST) putContent(w http.ResponseWriter, r *http.Request) {
 			a.fail(w, r, errorf(http.StatusBadRequest, "invalid_content", "the body is not valid %s: %v", format, err))
 			return
 		}
-		err = a.rooms.Do(ctx, id, func(d *crdt.Doc) ([]byte, error) {
+		err = a.roomDo(ctx, id, func(d *crdt.Doc) ([]byte, error) {
 			var werr error
 			u := d.Transact(func() {
 				frag := d.GetXmlFragment(BodyRoot)
@@ -347,7 +347,7 @@ func (a *REST) restoreVersion(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, fmt.Errorf("read version %s: %w", v.ID, err))
 		return
 	}
-	err = a.rooms.Do(ctx, id, func(d *crdt.Doc) ([]byte, error) {
+	err = a.roomDo(ctx, id, func(d *crdt.Doc) ([]byte, error) {
 		var werr error
 		u := d.Transact(func() { werr = content.UpdateFragment(d.GetXmlFragment(BodyRoot), body) })
 		return u, werr

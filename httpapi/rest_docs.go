@@ -16,7 +16,6 @@ import (
 	"github.com/quire/quire/crdt"
 	"github.com/quire/quire/httpapi/content"
 	"github.com/quire/quire/storage"
-	qsync "github.com/quire/quire/sync"
 )
 
 // Rooms is what the REST API needs from live collaboration; *sync.Hub
@@ -27,8 +26,21 @@ type Rooms interface {
 	// returns once what fn saw or changed is durable; the update fn
 	// returns is stored and sent to every connected editor.
 	Do(ctx context.Context, docID string, fn func(doc *crdt.Doc) (update []byte, err error)) error
-	// CloseDoc ends every session of the document with reason.
-	CloseDoc(ctx context.Context, docID string, reason qsync.CloseReason) error
+}
+
+// roomDo is Rooms.Do; when it fails because the document went away
+// meanwhile, the error says not found.
+func (a *REST) roomDo(ctx context.Context, id string, fn func(doc *crdt.Doc) ([]byte, error)) error {
+	err := a.rooms.Do(ctx, id, fn)
+	if err != nil {
+		if _, gerr := a.store.GetDoc(context.WithoutCancel(ctx), id); errors.Is(gerr, storage.ErrNotFound) {
+			return gerr
+		}
+		if a.unavailable != nil && a.unavailable(err) {
+			return errorf(http.StatusServiceUnavailable, "unavailable", "the server is restarting; try again in a few seconds")
+		}
+	}
+	return err
 }
 
 // Document roots the REST API reads and writes. TipTap keeps its body in
@@ -223,7 +235,7 @@ func (a *REST) renameDoc(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Open editors read the title from the document itself.
-	err = a.rooms.Do(ctx, id, func(d *crdt.Doc) ([]byte, error) {
+	err = a.roomDo(ctx, id, func(d *crdt.Doc) ([]byte, error) {
 		m := d.GetMap(MetaRoot)
 		if cur, _ := m.Get(MetaKeyTitle); cur == title {
 			return nil, nil
@@ -252,8 +264,10 @@ func (a *REST) deleteDoc(w http.ResponseWriter, r *http.Request) {
 	}
 	// Connected editors are told (a final close code: they do not
 	// reconnect); the room is dropped without writing anything more.
-	if err := a.rooms.CloseDoc(context.WithoutCancel(r.Context()), id, qsync.DocumentDeleted); err != nil {
-		a.log.Warn("rest: closing sessions of a deleted document", "doc", id, "err", err)
+	if a.closeDeleted != nil {
+		if err := a.closeDeleted(context.WithoutCancel(r.Context()), id); err != nil {
+			a.log.Warn("rest: closing sessions of a deleted document", "doc", id, "err", err)
+		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -51,7 +51,11 @@ func newRESTEnvAuth(t *testing.T, maxBody int64, adminKey string) *restEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rest := NewREST(RESTConfig{Store: store, Rooms: hub, MaxBodyBytes: maxBody, Version: "test", AdminKey: adminKey})
+	rest := NewREST(RESTConfig{
+		Store: store, Rooms: hub, MaxBodyBytes: maxBody, Version: "test", AdminKey: adminKey,
+		CloseDeleted: func(ctx context.Context, id string) error { return hub.CloseDoc(ctx, id, qsync.DocumentDeleted) },
+		Unavailable:  func(err error) bool { return errors.Is(err, qsync.ErrShuttingDown) },
+	})
 	mux := http.NewServeMux()
 	mux.Handle(RESTPrefix+"/", rest)
 	mux.Handle("/", NewHandler(Config{Hub: hub, Store: store}))
