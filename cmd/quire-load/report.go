@@ -51,8 +51,9 @@ type report struct {
 	Disconnects    int64  `json:"disconnects"`
 	ProtocolErrors uint64 `json:"protocol_errors"`
 
-	Server *procReport `json:"server,omitempty"`
-	Tool   *procReport `json:"tool"`
+	Server    *procReport `json:"server,omitempty"`
+	Tool      *procReport `json:"tool"`
+	ToolProcs int         `json:"tool_procs"` // GOMAXPROCS of the tool
 
 	Errors   []string `json:"errors,omitempty"`
 	Failures []string `json:"failures,omitempty"`
@@ -145,6 +146,7 @@ func newReport(cfg config) report {
 	rep := report{
 		Label: cfg.label, Protocol: cfg.protocol, URL: cfg.url, Mode: "edit",
 		Docs: cfg.docs, ClientsPerDoc: cfg.clients, Connections: cfg.docs * cfg.clients,
+		ToolProcs: cfg.procs,
 	}
 	if cfg.idle {
 		rep.Mode = "idle"
@@ -279,7 +281,7 @@ func writeTable(w io.Writer, rep report) {
 		}
 	}
 	proc("server", rep.Server)
-	proc("tool", rep.Tool)
+	proc(fmt.Sprintf("tool (%d procs)", rep.ToolProcs), rep.Tool)
 	for _, e := range rep.Errors {
 		row("error", "%s", e)
 	}
