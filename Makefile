@@ -17,7 +17,7 @@ test-race:
 	$(GO) test -race $(RACE_PKGS)
 
 # Browser app (frontend/): dist/ is committed so `go run` needs no Node; the check rebuilds
-# into a temporary folder and fails if the committed bundle differs.
+# into a temporary folder, fails if the committed bundle differs, and runs the unit tests.
 .PHONY: frontend-build frontend-check
 frontend/node_modules:
 	cd frontend && npm ci --no-audit --no-fund
@@ -29,6 +29,7 @@ frontend-check: frontend/node_modules
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && (cd frontend && node build.mjs "$$tmp") && \
 	  if ! diff -r frontend/dist "$$tmp" >/dev/null; then diff -rq frontend/dist "$$tmp"; \
 	    echo "frontend/dist differs from a fresh build: run 'make frontend-build' and commit frontend/dist"; exit 1; fi
+	cd frontend && node --test --test-timeout=60000 test/
 
 # CRDT oracle (crdt/testdata/oracle): real Yjs 13.6.33 checks the Go CRDT.
 # oracle-fresh replays freshly generated sessions (set QUIRE_ORACLE_SEED to
@@ -62,6 +63,18 @@ fuzz-crdt:
 bench-storage:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./storage/
 
+# Live collaboration server (sync/, httpapi/, cmd/quire). Its tests run in test-go and
+# test-race; sync-golden regenerates the y-protocols golden messages with real y-protocols.
+.PHONY: run build-server sync-golden
+run:
+	$(GO) run ./cmd/quire
+
+build-server:
+	$(GO) build -o quire ./cmd/quire
+
+sync-golden:
+	cd sync/testdata/yprotocols && npm ci --no-audit --no-fund && node gen.mjs > golden.json
+
 # Content formats (httpapi/content): goldens written by real TipTap 3 editors through
 # y-tiptap, read back by y-prosemirror (content-goldens regenerates them); the Go
 # tests also open the documents they write in real TipTap editors (content-deps).
@@ -75,3 +88,12 @@ content-deps: $(PM_ORACLE_DIR)/node_modules
 
 content-goldens: content-deps
 	cd $(PM_ORACLE_DIR) && node gen.mjs
+
+# Browser tests (e2e/browser/): the real binary and Debian's Chromium (/usr/bin/chromium,
+# `apt-get install -y chromium`), driven by playwright-core. Screenshots: e2e/browser/test-results/.
+.PHONY: e2e-browser
+e2e/browser/node_modules:
+	cd e2e/browser && npm ci --no-audit --no-fund
+
+e2e-browser: e2e/browser/node_modules
+	cd e2e/browser && node --test --test-concurrency=1 --test-timeout=180000

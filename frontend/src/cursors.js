@@ -51,6 +51,8 @@ export async function mount (root) {
   window.addEventListener('online', () => provider.connect())
   // Tell the others at once that we left (the server also does when the socket closes).
   window.addEventListener('pagehide', () => awareness.setLocalState(null))
+  // Back from the back/forward cache: appear again.
+  window.addEventListener('pageshow', ev => { if (ev.persisted) awareness.setLocalState({ user, pointer: null }) })
 
   // ---- pointers
   let pending = null
@@ -86,7 +88,7 @@ export async function mount (root) {
         el = h('div', { class: 'pointer', 'data-client': String(clientId) },
           h('span', {
             class: 'pointer-arrow',
-            html: '<svg width="18" height="24" viewBox="0 0 18 24"><path d="M1 1l15 12-7 1-4 8z" stroke="#fff" stroke-width="1.5" stroke-linejoin="round"/></svg>'
+            html: '<svg width="22" height="28" viewBox="0 0 18 24"><path d="M1 1l15 12-7 1-4 8z" stroke="#fff" stroke-width="1.5" stroke-linejoin="round"/></svg>'
           }),
           h('span', { class: 'pointer-label' }))
         pointersLayer.append(el)
