@@ -4,7 +4,7 @@ GO ?= go
 RACE_PKGS := ./sync/... ./storage/... ./httpapi/...
 
 .PHONY: test lint test-go test-race bench-storage fuzz-crdt
-test: lint oracle-deps content-deps test-go test-race frontend-check fuzz-crdt
+test: lint oracle-deps content-deps test-go test-race frontend-check fuzz-crdt load-smoke
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -97,3 +97,9 @@ e2e/browser/node_modules:
 
 e2e-browser: e2e/browser/node_modules
 	cd e2e/browser && node --test --test-concurrency=1 --test-timeout=180000
+
+# Load tool (cmd/quire-load): a tiny load against the real binary (4 docs x 3 editors, 5 s);
+# fails if any edit is lost, duplicated or diverges. Figures come from e2e/load runs, not here.
+.PHONY: load-smoke
+load-smoke:
+	e2e/load/run.sh quire -docs 4 -clients 3 -rate 5 -duration 5s -drain 10s
