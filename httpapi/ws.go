@@ -46,24 +46,48 @@ func (a *api) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // Accept wrote the HTTP error
 	}
 	c.SetReadLimit(a.cfg.MaxMessageBytes)
-	// The session outlives nothing the request context guards; hijacked
-	// connections are never cancelled by the server anyway.
-	ctx := context.WithoutCancel(r.Context())
-	a.hub.Serve(ctx, docID, wsConn{c: c, raw: hw.conn}, qsync.SessionInfo{RemoteAddr: r.RemoteAddr})
+	// The session runs on a fresh goroutine and this handler returns: the
+	// handler's goroutine has grown a deep stack parsing the request, and
+	// the request itself would stay referenced. A new goroutine starts
+	// small, which roughly halves the memory an idle connection holds.
+	// (net/http does not track hijacked connections, so returning is fine.)
+	conn := wsConn{c: c, raw: hw.conn}
+	info := qsync.SessionInfo{RemoteAddr: r.RemoteAddr}
+	go a.hub.Serve(context.Background(), docID, conn, info)
 }
 
 // hijackCapture keeps the raw connection coder/websocket hijacks, so that
 // CloseNow can cut it even while a close handshake is waiting on a peer
 // that does not answer (coder/websocket's own CloseNow waits for it).
+//
+// It also swaps net/http's 4 KiB read and write buffers for small ones:
+// they live as long as the connection, and idle connections are the common
+// case. Messages bigger than a buffer bypass it, so this costs at most one
+// extra syscall for a large message.
 type hijackCapture struct {
 	http.ResponseWriter
 	conn net.Conn
 }
 
+// wsBufferSize is the size of each connection's read and write buffers.
+const wsBufferSize = 1024
+
 func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil {
+		return c, brw, err
+	}
 	h.conn = c
-	return c, brw, err
+	if err := brw.Writer.Flush(); err != nil {
+		return c, brw, err
+	}
+	r := brw.Reader
+	if r.Buffered() == 0 {
+		// Nothing read ahead (clients wait for the 101): a fresh small
+		// reader loses nothing.
+		r = bufio.NewReaderSize(c, wsBufferSize)
+	}
+	return c, bufio.NewReadWriter(r, bufio.NewWriterSize(c, wsBufferSize)), nil
 }
 
 // wsConn adapts a coder/websocket connection to sync.Conn.

@@ -247,6 +247,18 @@ func (h *Hub) OpenRooms() int {
 	return len(h.rooms)
 }
 
+// Editors returns how many sessions document docID has right now (0 when
+// it is not open).
+func (h *Hub) Editors(docID string) int {
+	h.mu.Lock()
+	r := h.rooms[docID]
+	h.mu.Unlock()
+	if r == nil {
+		return 0
+	}
+	return int(r.editors.Load())
+}
+
 // Serve runs one client session of document docID over conn until it ends,
 // and returns why. It is meant to be called on the goroutine that accepted
 // the connection, which becomes the session's reader. conn is closed on

@@ -109,6 +109,10 @@ func newLogger(level, format string) (*slog.Logger, error) {
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("log level %q: %w", level, err)
 	}
+	return newLoggerAt(lv, format)
+}
+
+func newLoggerAt(lv slog.Level, format string) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: lv}
 	switch format {
 	case "text":
@@ -198,7 +202,10 @@ func run(args []string) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	addr := ln.Addr().String()
-	log.Info("listening", "addr", addr, "url", "http://"+addr, "data", dbPath)
+	// Logged whatever the log level: scripts and tests read the address
+	// from this line when they ask for port 0.
+	startup, _ := newLoggerAt(slog.LevelInfo, c.logFormat)
+	startup.Info("listening", "addr", addr, "url", "http://"+addr, "data", dbPath)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
