@@ -4,7 +4,7 @@ GO ?= go
 RACE_PKGS := ./sync/... ./storage/... ./httpapi/...
 
 .PHONY: test lint test-go test-race bench-storage fuzz-crdt
-test: lint oracle-deps content-deps test-go test-race frontend-check fuzz-crdt
+test: lint oracle-deps content-deps test-go test-race frontend-check fuzz-crdt load-smoke oracle-fresh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -63,6 +63,18 @@ fuzz-crdt:
 bench-storage:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./storage/
 
+# Live collaboration server (sync/, httpapi/, cmd/quire). Its tests run in test-go and
+# test-race; sync-golden regenerates the y-protocols golden messages with real y-protocols.
+.PHONY: run build-server sync-golden
+run:
+	$(GO) run ./cmd/quire
+
+build-server:
+	$(GO) build -o quire ./cmd/quire
+
+sync-golden:
+	cd sync/testdata/yprotocols && npm ci --no-audit --no-fund && node gen.mjs > golden.json
+
 # Content formats (httpapi/content): goldens written by real TipTap 3 editors through
 # y-tiptap, read back by y-prosemirror (content-goldens regenerates them); the Go
 # tests also open the documents they write in real TipTap editors (content-deps).
@@ -85,3 +97,9 @@ e2e/browser/node_modules:
 
 e2e-browser: e2e/browser/node_modules
 	cd e2e/browser && node --test --test-concurrency=1 --test-timeout=180000
+
+# Load tool (cmd/quire-load): a tiny load against the real binary (4 docs x 3 editors, 5 s);
+# fails if any edit is lost, duplicated or diverges. Figures come from e2e/load runs, not here.
+.PHONY: load-smoke
+load-smoke:
+	e2e/load/run.sh quire -docs 4 -clients 3 -rate 5 -duration 5s -drain 10s

@@ -460,5 +460,8 @@ func (d *Doc) applyDeleteSet(tr *transaction, entries []dsEntry) *deleteSet {
 			}
 		}
 	}
+	if unapplied != nil {
+		unapplied = v2RoundTrip(unapplied)
+	}
 	return unapplied
 }

@@ -170,10 +170,12 @@ func (it *Item) integrate(tr *transaction, offset int) {
 	s := &tr.doc.store
 	if offset > 0 {
 		it.id.Clock += uint64(offset)
-		it.left = s.getItemCleanEnd(tr, ID{it.id.Client, it.id.Clock - 1})
-		it.origin = it.left.lastID()
-		it.info |= flagOrigin
-		it.content = it.content.splice(offset)
+		if !it.isGC() { // a GC run only gets shorter (Yjs GC.integrate)
+			it.left = s.getItemCleanEnd(tr, ID{it.id.Client, it.id.Clock - 1})
+			it.origin = it.left.lastID()
+			it.info |= flagOrigin
+			it.content = it.content.splice(offset)
+		}
 		it.length -= offset
 	}
 	it.pref = nil

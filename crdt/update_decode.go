@@ -117,6 +117,10 @@ func decodeUpdate(update []byte) (*decodedUpdate, error) {
 			if err != nil {
 				return nil, err
 			}
+			if l == 0 {
+				// Yjs fails on these (after applying the structs).
+				return nil, malformed("empty deletion range of client %d", client)
+			}
 			if clock+l > maxSafeInteger {
 				return nil, fmt.Errorf("%w: deletion range of client %d", ErrIntegerOverflow, client)
 			}
@@ -317,7 +321,7 @@ func readContent(d *Decoder, ref byte) (content, error) {
 				if c.raw == nil {
 					c.raw = make([][]byte, n)
 				}
-				c.raw[i] = append([]byte(nil), d.buf[start:d.pos]...)
+				c.raw[i] = jsReencodeAny(append([]byte(nil), d.buf[start:d.pos]...))
 			}
 		}
 		return c, nil

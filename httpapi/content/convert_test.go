@@ -2,9 +2,11 @@ package content
 
 import (
 	"errors"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf16"
 )
 
 // Each case imports Markdown and checks what comes out as Markdown and as
@@ -307,5 +309,26 @@ func TestMalformedInput(t *testing.T) {
 	}
 	if _, err := Render("docx", NewDoc()); !errors.Is(err, ErrUnknownFormat) {
 		t.Errorf("unknown format: got %v", err)
+	}
+}
+
+func TestSplice(t *testing.T) {
+	words := []string{"a", "b", "é", "🎉", "日本", " ", "\n", "ab", "🎉🎉"}
+	r := rand.New(rand.NewPCG(3, 4))
+	pick := func() string {
+		var b strings.Builder
+		for range r.IntN(8) {
+			b.WriteString(words[r.IntN(len(words))])
+		}
+		return b.String()
+	}
+	for range 2000 {
+		cur, want := pick(), pick()
+		idx, remove, ins := splice(cur, want)
+		u := utf16.Encode([]rune(cur))
+		got := string(utf16.Decode(u[:idx])) + ins + string(utf16.Decode(u[idx+remove:]))
+		if got != want {
+			t.Fatalf("splice(%q, %q) = %d %d %q gives %q", cur, want, idx, remove, ins, got)
+		}
 	}
 }
