@@ -185,6 +185,7 @@ func run(args []string) error {
 		REST: httpapi.NewREST(httpapi.RESTConfig{
 			Store:        store,
 			Rooms:        hub,
+			Editors:      hub.Editors,
 			Logger:       log,
 			MaxBodyBytes: c.maxBodyBytes,
 			CloseDeleted: func(ctx context.Context, id string) error { return hub.CloseDoc(ctx, id, qsync.DocumentDeleted) },
