@@ -291,6 +291,8 @@ func TestMalformedInput(t *testing.T) {
 		{FormatProseMirror, `{"type":"doc","content":[{"type":"paragraph","attrs":{"align":"left"}}]}`, `paragraph has no attribute "align"`},
 		{FormatProseMirror, `{"type":"doc","content":[{"type":"paragraph"}],"extra":1}`, `unknown field "extra"`},
 		{FormatMarkdown, "bad \xff utf-8", "markdown is not valid UTF-8"},
+		{FormatMarkdown, "ok\n\n" + strings.Repeat(">", 401) + " deep\n", "markdown line 3 is nested or indented more than 400 columns"},
+		{FormatHTML, strings.Repeat("<div>", 600), "open stack of elements exceeds 512"},
 		{FormatHTML, "<p>\xfe</p>", "HTML is not valid UTF-8"},
 		{FormatText, "\xc3", "text is not valid UTF-8"},
 	}
