@@ -187,7 +187,6 @@ func run(args []string) error {
 		REST: httpapi.NewREST(httpapi.RESTConfig{
 			Store:        store,
 			Rooms:        hub,
-			Editors:      hub.Editors,
 			Logger:       log,
 			MaxBodyBytes: c.maxBodyBytes,
 			AdminKey:     c.adminKey,
