@@ -40,6 +40,8 @@ type editor struct {
 	// Published by the scheduler for the final check.
 	sentN     atomic.Uint64 // edits fully written
 	echoed    atomic.Uint64 // of those, echoed back by the server
+	received  atomic.Uint64 // edits of the other editors observed
+	applied   atomic.Int64  // this editor's edits in the final state; -1 until checked
 	uncertain atomic.Bool   // edit number sentN failed mid-write: the server may or may not have it
 
 	// Owned by the reading goroutine: the next sequence number expected from
@@ -149,6 +151,7 @@ func (e *editor) observeToken(t token, nowMicros uint64) {
 		r.echoLatency.record(lat)
 	} else {
 		r.delivered.Add(1)
+		e.received.Add(1)
 		r.latency.record(lat)
 	}
 }
