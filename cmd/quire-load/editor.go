@@ -3,12 +3,15 @@ package main
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/url"
 	gosync "sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/quire/quire/crdt"
@@ -78,10 +81,11 @@ func (e *editor) readLoop() {
 	for {
 		msg, err := e.conn.ReadMessage()
 		if err != nil {
-			e.dead.Store(true)
+			// Connections the tool closes itself stay "live" for the report.
 			if !r.closing.Load() {
+				e.dead.Store(true)
 				r.disconnects.Add(1)
-				r.noteError("connection lost", err)
+				r.noteError("connection lost: "+lossKind(err), err)
 			}
 			return
 		}
@@ -245,6 +249,22 @@ func (s *shard) send(e *editor) bool {
 	e.sentN.Store(e.seq)
 	r.sent.Add(1)
 	return true
+}
+
+// lossKind names how a connection ended, to count each way apart: the
+// server's close code, or the transport error.
+func lossKind(err error) string {
+	var ce *CloseError
+	switch {
+	case errors.As(err, &ce):
+		return fmt.Sprintf("close code %d", ce.Code)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "closed without a close frame"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "reset"
+	default:
+		return "other error"
+	}
 }
 
 // truncate shortens b for error messages.
