@@ -30,6 +30,8 @@ type Config struct {
 	MaxMessageBytes int64
 	// Frontend serves every path no API route takes (nil: 404).
 	Frontend http.Handler
+	// REST serves the document API under /api/v1 (nil: not served).
+	REST *REST
 }
 
 // DefaultMaxMessageBytes is the default WebSocket message limit: big enough
@@ -56,6 +58,9 @@ func NewHandler(cfg Config) http.Handler {
 		r.Handle("/metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
 	}
 	r.Get("/ws/*", a.serveWS)
+	if cfg.REST != nil {
+		MountREST(r, cfg.REST)
+	}
 	if cfg.Frontend != nil {
 		r.Handle("/*", cfg.Frontend)
 	}

@@ -33,6 +33,9 @@ func TestTwoClientsConvergeAndSenderGetsEcho(t *testing.T) {
 	b.edit(func(d *crdt.Doc) { d.GetText("t").Insert(6, "world") })
 	a.waitText("t", "hello world")
 	a.waitEchoes(2) // its own echo plus b's edit
+	if n := e.hub.Editors("doc-1"); n != 2 {
+		t.Errorf("editors %d, want 2", n)
+	}
 	// Offline edits are pushed on connect: a client with content joins.
 	offline := crdt.NewDoc()
 	offline.GetText("t").Insert(0, ">")

@@ -247,6 +247,18 @@ func (h *Hub) OpenRooms() int {
 	return len(h.rooms)
 }
 
+// Editors returns how many sessions document docID has right now (0 when
+// it is not open).
+func (h *Hub) Editors(docID string) int {
+	h.mu.Lock()
+	r := h.rooms[docID]
+	h.mu.Unlock()
+	if r == nil {
+		return 0
+	}
+	return int(r.editors.Load())
+}
+
 // Serve runs one client session of document docID over conn until it ends,
 // and returns why. It is meant to be called on the goroutine that accepted
 // the connection, which becomes the session's reader. conn is closed on
@@ -497,4 +509,24 @@ func (h *Hub) Ready() error {
 		return ErrShuttingDown
 	}
 	return nil
+}
+
+// Refuse turns a client away before it joins (bad token, no permission):
+// for Unauthorized and Forbidden it first sends the y-protocols auth
+// "permission denied" message with detail (y-websocket logs it), then
+// closes conn with reason's code. It is logged and counted like any
+// session end.
+func (h *Hub) Refuse(conn Conn, reason CloseReason, detail string, info SessionInfo) {
+	h.metrics.SessionStarted()
+	if reason == Unauthorized || reason == Forbidden {
+		ctx, cancel := context.WithTimeout(context.Background(), h.cfg.WriteTimeout)
+		_ = conn.Write(ctx, encodePermissionDenied(detail))
+		cancel()
+	}
+	s := newSession(h, conn, info)
+	s.end(reason, detail, false)
+	<-s.connClosed
+	h.metrics.SessionEnded(reason)
+	h.log.Info("session refused", "reason", reason.String(), "code", reason.Code(), "detail", detail,
+		"remote", info.RemoteAddr)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quire/quire/crdt"
@@ -35,6 +36,8 @@ type room struct {
 	notify chan struct{} // the committer reported; capacity 1
 
 	compactDone chan compactResult // capacity 1
+
+	editors atomic.Int32 // len(sessions), readable from any goroutine
 
 	// Owned by the room goroutine.
 	doc         *crdt.Doc
@@ -221,6 +224,7 @@ func (r *room) handle(m roomMsg) {
 
 func (r *room) join(s *session) {
 	r.sessions[s] = struct{}{}
+	r.editors.Store(int32(len(r.sessions)))
 	r.lastActive = time.Now()
 	// Our state vector goes first, so the client pushes what we lack
 	// (offline edits); its own step 1 gets our step 2 in reply.
@@ -237,6 +241,7 @@ func (r *room) drop(s *session, reason CloseReason, detail string) {
 		return
 	}
 	delete(r.sessions, s)
+	r.editors.Store(int32(len(r.sessions)))
 	s.end(reason, detail, reason == ServerShutdown || reason == DocumentDeleted)
 	r.lastActive = time.Now()
 	if gone := r.aware.removeOwnedBy(s); len(gone) > 0 {

@@ -35,6 +35,8 @@ type config struct {
 	dataDir         string
 	allowedOrigins  string
 	maxMessageBytes int64
+	maxBodyBytes    int64
+	adminKey        string
 	createOnConnect bool
 	sessionQueue    int
 	roomInbox       int
@@ -65,6 +67,8 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.dataDir, "data-dir", "./data", "directory of the database file (quire.db)")
 	fs.StringVar(&c.allowedOrigins, "allowed-origins", "", "comma-separated origins allowed to open WebSockets besides same-origin and localhost (https://app.example.com, *.example.com, or *)")
 	fs.Int64Var(&c.maxMessageBytes, "max-message-bytes", httpapi.DefaultMaxMessageBytes, "largest WebSocket message accepted; bigger ones close the connection with 1009")
+	fs.Int64Var(&c.maxBodyBytes, "max-body-bytes", httpapi.DefaultMaxBodyBytes, "largest REST request body (imports); bigger ones get 413")
+	fs.StringVar(&c.adminKey, "admin-key", "", "API key required by the REST API and WebSockets (Bearer or ?token=; share tokens also work); empty: no authentication")
 	fs.BoolVar(&c.createOnConnect, "create-on-connect", d.CreateOnConnect, "create a document when a client opens a name that does not exist")
 	fs.IntVar(&c.sessionQueue, "session-queue-bytes", d.SessionQueueBytes, "bytes that may wait to be sent to one client before it is cut off as a slow consumer (4500)")
 	fs.IntVar(&c.roomInbox, "room-inbox", d.InboxSize, "messages a document's inbox holds before readers wait")
@@ -107,6 +111,10 @@ func newLogger(level, format string) (*slog.Logger, error) {
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("log level %q: %w", level, err)
 	}
+	return newLoggerAt(lv, format)
+}
+
+func newLoggerAt(lv slog.Level, format string) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: lv}
 	switch format {
 	case "text":
@@ -176,6 +184,16 @@ func run(args []string) error {
 		AllowedOrigins:  origins,
 		MaxMessageBytes: c.maxMessageBytes,
 		Frontend:        frontend.Handler(),
+		REST: httpapi.NewREST(httpapi.RESTConfig{
+			Store:        store,
+			Rooms:        hub,
+			Logger:       log,
+			MaxBodyBytes: c.maxBodyBytes,
+			AdminKey:     c.adminKey,
+			Editors:      hub.Editors,
+			CloseDeleted: func(ctx context.Context, id string) error { return hub.CloseDoc(ctx, id, qsync.DocumentDeleted) },
+			Unavailable:  func(err error) bool { return errors.Is(err, qsync.ErrShuttingDown) },
+		}),
 	})
 
 	ln, err := net.Listen("tcp", c.addr)
@@ -188,7 +206,10 @@ func run(args []string) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	addr := ln.Addr().String()
-	log.Info("listening", "addr", addr, "url", "http://"+addr, "data", dbPath)
+	// Logged whatever the log level: scripts and tests read the address
+	// from this line when they ask for port 0.
+	startup, _ := newLoggerAt(slog.LevelInfo, c.logFormat)
+	startup.Info("listening", "addr", addr, "url", "http://"+addr, "data", dbPath)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

@@ -36,10 +36,11 @@ export async function mount (root) {
       h('a', { class: 'brand', href: '/' }, h('img', { src: '/assets/favicon.svg', alt: '', width: 32, height: 32 }), h('span', {}, 'Quire')),
       h('h1', { class: 'demo-title' }, 'Shared cursors'),
       connection),
-    h('div', { class: 'demo-bar' },
-      h('p', { class: 'muted' }, 'Open this page in another window: everyone’s pointer moves live here. Add sticky notes, drag them, edit their text — all shared.'),
-      addBtn),
-    h('div', { class: 'demo-body' }, board, h('aside', { class: 'people-panel' }, h('h2', {}, 'Here now'), people))))
+    h('main', { class: 'demo-main' },
+      h('div', { class: 'demo-bar' },
+        h('p', { class: 'muted' }, 'Open this page in another window: everyone’s pointer moves live here. Add sticky notes, drag them, edit their text — all shared.'),
+        addBtn),
+      h('div', { class: 'demo-body' }, board, h('aside', { class: 'people-panel', 'aria-label': 'People here' }, h('h2', {}, 'Here now'), people)))))
 
   // ---- connection state
   provider.on('status', ({ status }) => {
