@@ -190,6 +190,7 @@ func run(args []string) error {
 			Logger:       log,
 			MaxBodyBytes: c.maxBodyBytes,
 			AdminKey:     c.adminKey,
+			Editors:      hub.Editors,
 			CloseDeleted: func(ctx context.Context, id string) error { return hub.CloseDoc(ctx, id, qsync.DocumentDeleted) },
 			Unavailable:  func(err error) bool { return errors.Is(err, qsync.ErrShuttingDown) },
 		}),
