@@ -4,7 +4,7 @@ GO ?= go
 RACE_PKGS := ./sync/... ./storage/... ./httpapi/...
 
 .PHONY: test lint test-go test-race
-test: lint oracle-deps test-go test-race frontend-check
+test: lint oracle-deps test-go test-race frontend-check e2e-yjs
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -49,3 +49,16 @@ bench-crdt: oracle-deps
 	@out=$$(mktemp) && trap 'rm -f "$$out"' EXIT && \
 	  { $(GO) test ./crdt -run '^$$' -bench 'AutomergePaper$$' -benchtime 5x -count 1 > "$$out"; st=$$?; cat "$$out"; [ $$st -eq 0 ]; } && \
 	  node --expose-gc $(ORACLE_DIR)/bench.mjs --go "$$out"
+
+# End-to-end (e2e/yjs/): the real quire binary, built once, against real Yjs clients
+# (y-websocket's WebsocketProvider) in Node. QUIRE_E2E_VERBOSE=1 echoes the server logs.
+E2E_YJS_DIR := e2e/yjs
+.PHONY: e2e-yjs
+$(E2E_YJS_DIR)/node_modules: $(E2E_YJS_DIR)/package-lock.json
+	cd $(E2E_YJS_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+e2e-yjs: $(E2E_YJS_DIR)/node_modules
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  $(GO) build -o "$$tmp/quire" ./cmd/quire && \
+	  cd $(E2E_YJS_DIR) && QUIRE_BIN="$$tmp/quire" node --test --test-concurrency=1 --test-timeout=60000 test/
