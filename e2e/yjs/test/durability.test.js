@@ -61,8 +61,8 @@ test('kill -9 mid-stream loses nothing any client had received from the server',
     }
   })
   // Let acknowledged edits pile up, then crash the server while the stream is flowing.
-  await waitFor(() => writers.every(w => tokens(w.seenContent).length >= 150), {
-    what: 'every writer to have 150 acknowledged tokens', timeout: 15000
+  await waitFor(() => writers.every(w => tokens(w.seenContent).length >= 300), {
+    what: 'every writer to have 300 acknowledged tokens', timeout: 15000
   })
   await server.kill()
   running = false
