@@ -20,13 +20,17 @@ export const FLAGS = {
   dataDir: '--data-dir',
   allowedOrigins: '--allowed-origins',
   maxMessageBytes: '--max-message-bytes',
-  sendQueue: '--send-queue'
+  sessionQueueBytes: '--session-queue-bytes'
 }
 
-const live = new Set()
+const live = new Set() // servers with a running process
+const dataDirs = new Set() // data directories not yet removed
 const killAllNow = () => {
   for (const s of live) {
     try { s.proc.kill('SIGKILL') } catch {}
+  }
+  for (const dir of dataDirs) {
+    try { rmSync(dir, { recursive: true, force: true }) } catch {}
   }
 }
 process.on('exit', killAllNow)
@@ -103,7 +107,10 @@ export class Server {
 
   async start () {
     if (this.proc) throw new Error('server already running')
-    if (!this.dataDir) this.dataDir = await mkdtemp(join(tmpdir(), 'quire-e2e-data-'))
+    if (!this.dataDir) {
+      this.dataDir = await mkdtemp(join(tmpdir(), 'quire-e2e-data-'))
+      dataDirs.add(this.dataDir)
+    }
     let cmd, args, env
     if (this.ref) {
       if (!this.port) this.port = await freePort()
@@ -182,7 +189,10 @@ export class Server {
   /** Stop and remove the data directory. Safe to call twice. */
   async dispose () {
     await this.stop(3000)
-    if (this.dataDir) await rm(this.dataDir, { recursive: true, force: true })
+    if (this.dataDir) {
+      await rm(this.dataDir, { recursive: true, force: true })
+      dataDirs.delete(this.dataDir)
+    }
     this.dataDir = null
   }
 }

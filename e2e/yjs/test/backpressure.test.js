@@ -12,7 +12,7 @@ const QUEUE_BYTES = 256 * 1024
 const CHUNK = 32 * 1024
 
 test('a slow consumer is disconnected with 45xx while the others keep editing, then resyncs', async (t) => {
-  const server = await startServer(t, { flags: { sendQueue: QUEUE_BYTES } })
+  const server = await startServer(t, { flags: { sessionQueueBytes: QUEUE_BYTES } })
   const docID = randomUUID()
   const a = await connectClient(server, docID, { name: 'a', user: { name: 'A' } })
   const b = await connectClient(server, docID, { name: 'b', user: { name: 'B' } })
