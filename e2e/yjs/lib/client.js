@@ -177,6 +177,18 @@ export function encodeAwareness (clientID, clock, state) {
   return encoding.toUint8Array(e)
 }
 
+/** Client ids listed in an awareness update. */
+export function awarenessClients (update) {
+  const d = decoding.createDecoder(update)
+  const ids = []
+  for (let n = decoding.readVarUint(d); n > 0; n--) {
+    ids.push(decoding.readVarUint(d))
+    decoding.readVarUint(d) // clock
+    decoding.readVarString(d) // state JSON
+  }
+  return ids
+}
+
 export { Y, awarenessProtocol }
 
 /**

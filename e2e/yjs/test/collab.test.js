@@ -5,9 +5,8 @@ import { randomUUID } from 'node:crypto'
 import { Server } from '../lib/server.js'
 import {
   Client, connectClient, destroyAllClients, rawSocket, waitFor, boundaries, tokens, rng,
-  syncMessage, awarenessMessage, encodeAwareness, SYNC_STEP1, MSG_SYNC, Y
+  syncMessage, awarenessMessage, encodeAwareness, SYNC_STEP1, MSG_SYNC, MSG_AWARENESS, awarenessClients, Y
 } from '../lib/client.js'
-
 let server
 before(async () => { server = await new Server().start() })
 after(async () => { destroyAllClients(); await server?.dispose() })
@@ -56,10 +55,15 @@ test('two clients typing at once converge on the same text with everything both 
   // Every character is inside a whole token: nothing was split, duplicated or lost.
   assert.equal(a.content.length, want.join('').length)
   assert.ok(midway.a > 0 && midway.b > 0, `edits did not cross while typing: ${JSON.stringify(midway)}`)
+  // The server sent each client everything, its own keystrokes included (the echo is the "saved").
+  await waitFor(() => a.seenContent === a.content && b.seenContent === b.content, { what: 'every keystroke to be echoed' })
   // A newcomer gets the same document from the server.
   const c = await connectClient(server, docID, { name: 'c' })
   assert.equal(c.content, a.content)
   assert.deepEqual(Y.encodeStateVector(c.doc), Y.encodeStateVector(a.doc))
+  // Documents are separate rooms.
+  const other = await connectClient(server, randomUUID(), { name: 'other' })
+  assert.equal(other.content, '')
 })
 
 test('edits made offline merge on reconnect, and both sides see everything', async () => {
@@ -104,6 +108,10 @@ test('a client\'s presence disappears for the others when it leaves', async () =
   await waitFor(() => b.awareness.getStates().get(ghostDoc.clientID)?.user?.name === 'Ghost' &&
     a.awareness.getStates().has(ghostDoc.clientID), { what: 'a and b to see Ghost' })
   await waitFor(() => ghost.messages.some(m => m.type === MSG_SYNC), { what: 'ghost to get a sync reply' })
+  // Its own awareness comes back to it too: y-websocket clients count that as traffic, and a lone
+  // editor that heard nothing for 30 s would drop and reopen its connection.
+  await waitFor(() => ghost.messages.some(m => m.type === MSG_AWARENESS &&
+    awarenessClients(m.payload).includes(ghostDoc.clientID)), { what: 'ghost to get its own awareness back' })
   ghost._socket.destroy() // abrupt: TCP close, no WebSocket close frame
   await waitFor(() => !b.awareness.getStates().has(ghostDoc.clientID) && !a.awareness.getStates().has(ghostDoc.clientID), {
     what: 'Ghost to disappear from a and b', timeout: 5000
