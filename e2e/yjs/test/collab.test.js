@@ -4,9 +4,10 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { Server } from '../lib/server.js'
 import {
-  Client, connectClient, destroyAllClients, rawSocket, waitFor, boundaries, tokens, rng,
+  connectClient, destroyAllClients, rawSocket, waitFor, boundaries, tokens, rng,
   syncMessage, awarenessMessage, encodeAwareness, SYNC_STEP1, MSG_SYNC, MSG_AWARENESS, awarenessClients, Y
 } from '../lib/client.js'
+
 let server
 before(async () => { server = await new Server().start() })
 after(async () => { destroyAllClients(); await server?.dispose() })

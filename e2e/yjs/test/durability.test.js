@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { startServer } from '../lib/server.js'
 import {
-  Client, connectClient, destroyAllClients, waitFor, boundaries, tokens, rng, svGap, Y
+  connectClient, destroyAllClients, waitFor, boundaries, tokens, rng, svGap, Y
 } from '../lib/client.js'
 
 afterEach(() => destroyAllClients())
