@@ -218,7 +218,6 @@ function lines (stream, fn) {
   stream.on('end', () => { if (buf) fn(buf) })
 }
 
-
 /** Start a server and register its disposal with the test context `t` (node:test). */
 export async function startServer (t, opts) {
   const s = new Server(opts)
