@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 )
 
 const oracleDir = "testdata/oracle"
@@ -160,9 +161,36 @@ func canonicalJSON(v any) (string, error) {
 	if err := dec.Decode(&generic); err != nil {
 		return "", err
 	}
-	generic = normalizeNumbers(generic)
-	b, err = json.Marshal(generic)
-	return string(b), err
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(normalizeNumbers(generic)); err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(out.String(), "\n"), nil
+}
+
+// jsonDiff shows where two canonical JSON texts first differ, with some
+// context, so large documents stay readable in failure messages.
+func jsonDiff(want, got string) string {
+	if len(want) <= 400 && len(got) <= 400 {
+		return fmt.Sprintf("\n  Yjs %s\n  Go  %s", want, got)
+	}
+	i := 0
+	for i < len(want) && i < len(got) && want[i] == got[i] {
+		i++
+	}
+	window := func(s string) string {
+		lo, hi := max(0, i-150), min(len(s), i+150)
+		for lo > 0 && !utf8.RuneStart(s[lo]) {
+			lo--
+		}
+		for hi < len(s) && !utf8.RuneStart(s[hi]) {
+			hi++
+		}
+		return "…" + s[lo:hi] + "…"
+	}
+	return fmt.Sprintf(" (first difference at byte %d of %d/%d)\n  Yjs %s\n  Go  %s", i, len(want), len(got), window(want), window(got))
 }
 
 func binToMarker(v any) any {
@@ -228,11 +256,22 @@ func byteDiff(t testing.TB, what string, want, got []byte) string {
 	return msg
 }
 
-var describeMu sync.Mutex
+var (
+	describeMu    sync.Mutex
+	describeCalls int
+)
+
+// describeLimit bounds the Node calls a failing run makes (each costs a
+// process start); later mismatches report byte offsets only.
+const describeLimit = 10
 
 func describeUpdates(t testing.TB, want, got []byte) string {
 	describeMu.Lock()
 	defer describeMu.Unlock()
+	if describeCalls >= describeLimit {
+		return "(decoded descriptions are shown for the first mismatches only)"
+	}
+	describeCalls++
 	if _, err := exec.LookPath("node"); err != nil {
 		return "(install node and run npm ci in crdt/testdata/oracle for a decoded description)"
 	}
@@ -255,4 +294,42 @@ func describeUpdates(t testing.TB, want, got []byte) string {
 		return fmt.Sprintf("(describe.mjs failed: %v) %s", err, out)
 	}
 	return string(out)
+}
+
+// yjsApply has real Yjs apply each list of base64 updates to a fresh doc
+// (apply.mjs) and returns what each doc holds afterwards.
+func yjsApply(t testing.TB, roots []oracleRoot, replicas [][]string) []oracleCheck {
+	t.Helper()
+	type replicaIn struct {
+		Updates []string `json:"updates"`
+	}
+	in := struct {
+		GC       bool         `json:"gc"`
+		Roots    []oracleRoot `json:"roots"`
+		Replicas []replicaIn  `json:"replicas"`
+	}{GC: true, Roots: roots}
+	for _, r := range replicas {
+		in.Replicas = append(in.Replicas, replicaIn{Updates: r})
+	}
+	dir := t.TempDir()
+	inFile, outFile := filepath.Join(dir, "updates.json"), filepath.Join(dir, "yjs.json")
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(inFile, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runNode(t, "apply.mjs", inFile, outFile)
+	b, err = os.ReadFile(outFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Replicas []oracleCheck `json:"replicas"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out.Replicas
 }

@@ -702,7 +702,7 @@ func (s *lazyStruct) mergeWith(right *lazyStruct) bool {
 func DiffUpdate(update, encodedStateVector []byte) ([]byte, error) {
 	sv, err := DecodeStateVector(encodedStateVector)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: state vector: %w", ErrMalformed, err)
 	}
 	u, err := decodeLazyUpdate(update)
 	if err != nil {
@@ -786,44 +786,4 @@ func EncodeStateVectorFromUpdate(update []byte) ([]byte, error) {
 	e.WriteVarUint(size)
 	e.WriteBytes(body.Bytes())
 	return e.Bytes(), nil
-}
-
-// DecodeStateVector reads an encoded state vector (client → next clock).
-// A client listed twice keeps its last clock, as in Yjs.
-func DecodeStateVector(b []byte) (map[uint64]uint64, error) {
-	d := NewDecoder(b)
-	n, err := d.ReadVarUint()
-	if err != nil {
-		return nil, fmt.Errorf("%w: state vector: %v", ErrMalformed, err)
-	}
-	sv := make(map[uint64]uint64, min(n, 1024))
-	for range n {
-		client, err := d.ReadVarUint()
-		if err != nil {
-			return nil, fmt.Errorf("%w: state vector client: %v", ErrMalformed, err)
-		}
-		clock, err := d.ReadVarUint()
-		if err != nil {
-			return nil, fmt.Errorf("%w: state vector clock: %v", ErrMalformed, err)
-		}
-		sv[client] = clock
-	}
-	return sv, nil
-}
-
-// EncodeStateVector encodes sv with clients in descending order, as Yjs
-// writes state vectors.
-func EncodeStateVector(sv map[uint64]uint64) []byte {
-	clients := make([]uint64, 0, len(sv))
-	for c := range sv {
-		clients = append(clients, c)
-	}
-	slices.SortFunc(clients, func(a, b uint64) int { return cmpLazyClock(b, a) })
-	var e Encoder
-	e.WriteVarUint(uint64(len(clients)))
-	for _, c := range clients {
-		e.WriteVarUint(c)
-		e.WriteVarUint(sv[c])
-	}
-	return e.Bytes()
 }

@@ -28,6 +28,17 @@ func rawInput(t *testing.T, s *oracleSession, in *oracleRawInput) []byte {
 // EncodeStateVectorFromUpdate against Yjs' outputs recorded in the corpus.
 func TestRawUpdatesMatchYjs(t *testing.T) {
 	sessions := readSessions(t, filepath.Join(oracleDir, "corpus"))
+	counts := checkRawCases(t, sessions, "corpus")
+	if counts["merge"] == 0 || counts["diff"] == 0 || counts["sv"] == 0 {
+		t.Fatalf("corpus exercised too little: %v", counts)
+	}
+	t.Logf("matched Yjs on %v raw cases from %d sessions", counts, len(sessions))
+}
+
+// checkRawCases runs the raw-update expectations of sessions and counts the
+// cases that matched, per operation.
+func checkRawCases(t *testing.T, sessions []*oracleSession, context string) map[string]int {
+	t.Helper()
 	counts := map[string]int{}
 	for _, s := range sessions {
 		for ci, c := range s.Raw {
@@ -49,7 +60,7 @@ func TestRawUpdatesMatchYjs(t *testing.T) {
 				t.Fatalf("session %s: unknown raw op %q", s.ID, c.Op)
 			}
 			if err != nil {
-				t.Errorf("session %s raw case %d (%s): %v", s.ID, ci, c.Op, err)
+				t.Errorf("%s session %s raw case %d (%s): %v", context, s.ID, ci, c.Op, err)
 				continue
 			}
 			if !bytes.Equal(got, want) {
@@ -57,16 +68,13 @@ func TestRawUpdatesMatchYjs(t *testing.T) {
 				if c.Op == "sv" {
 					what = "state vector from update"
 				}
-				t.Errorf("session %s raw case %d (%s, inputs %v %+v): %s", s.ID, ci, c.Op, c.Inputs, c.Input, byteDiff(t, what, want, got))
+				t.Errorf("%s session %s raw case %d (%s, inputs %v %+v): %s", context, s.ID, ci, c.Op, c.Inputs, c.Input, byteDiff(t, what, want, got))
 				continue
 			}
 			counts[c.Op]++
 		}
 	}
-	if counts["merge"] == 0 || counts["diff"] == 0 || counts["sv"] == 0 {
-		t.Fatalf("corpus exercised too little: %v", counts)
-	}
-	t.Logf("matched Yjs on %v raw cases from %d sessions", counts, len(sessions))
+	return counts
 }
 
 func TestRawUpdatesEdgeCases(t *testing.T) {
@@ -187,4 +195,35 @@ func TestStateVectorCodec(t *testing.T) {
 		t.Fatalf("truncated state vector: err %v, want ErrMalformed", err)
 	}
 	t.Logf("%d state vectors round-tripped", n)
+}
+
+// FuzzRawUpdates: MergeUpdates, DiffUpdate and EncodeStateVectorFromUpdate
+// never panic, and every error they return wraps ErrMalformed. Seeds are
+// corpus updates; `go test -fuzz FuzzRawUpdates ./crdt` explores further.
+func FuzzRawUpdates(f *testing.F) {
+	sessions := readSessions(f, filepath.Join(oracleDir, "corpus"))
+	for _, s := range sessions[:10] {
+		for i := 0; i+1 < len(s.updates); i += 5 {
+			f.Add(s.updates[i], s.updates[i+1], mustB64(f, s.Replicas[0].Checks[0].SV))
+		}
+	}
+	f.Fuzz(func(t *testing.T, a, b, sv []byte) {
+		check := func(what string, err error) {
+			if err != nil && !errors.Is(err, ErrMalformed) {
+				t.Fatalf("%s: error %v does not wrap ErrMalformed", what, err)
+			}
+		}
+		merged, err := MergeUpdates([][]byte{a, b})
+		check("MergeUpdates", err)
+		if err == nil {
+			// whatever merges must itself be a well-formed update
+			if _, err := EncodeStateVectorFromUpdate(merged); err != nil {
+				t.Fatalf("MergeUpdates produced an update that does not decode: %v", err)
+			}
+		}
+		_, err = DiffUpdate(a, sv)
+		check("DiffUpdate", err)
+		_, err = EncodeStateVectorFromUpdate(a)
+		check("EncodeStateVectorFromUpdate", err)
+	})
 }

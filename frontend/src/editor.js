@@ -5,6 +5,7 @@ import { Editor } from '@tiptap/core'
 import StarterKit from '@tiptap/starter-kit'
 import Collaboration from '@tiptap/extension-collaboration'
 import CollaborationCaret from '@tiptap/extension-collaboration-caret'
+import { Placeholder } from '@tiptap/extensions'
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import { api, currentToken, serverInfo } from './api.js'
@@ -59,12 +60,15 @@ export async function mount (root, docId) {
 
   const toolbar = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Formatting' })
   const sheet = h('div', { class: 'sheet' })
+  const heading = h('h1', { class: 'visually-hidden' }, UNTITLED)
   const page = h('div', { class: 'editor-page' },
-    h('header', { class: 'editor-header' },
-      h('a', { class: 'home-link', href: '/', 'aria-label': 'All documents', title: 'All documents' }, h('img', { src: '/assets/favicon.svg', alt: '', width: 28, height: 28 })),
-      h('div', { class: 'title-block' }, titleInput, h('div', { class: 'title-sub' }, statusEl, readOnlyBadge)),
-      h('div', { class: 'header-right' }, avatars, exportMenu.el, shareBtn)),
-    toolbar,
+    h('header', { class: 'editor-top' },
+      heading,
+      h('div', { class: 'editor-header' },
+        h('a', { class: 'home-link', href: '/', 'aria-label': 'All documents', title: 'All documents' }, h('img', { src: '/assets/favicon.svg', alt: '', width: 28, height: 28 })),
+        h('div', { class: 'title-block' }, titleInput, h('div', { class: 'title-sub' }, statusEl, readOnlyBadge)),
+        h('div', { class: 'header-right' }, avatars, exportMenu.el, shareBtn)),
+      toolbar),
     h('main', { class: 'canvas', 'aria-label': 'Document' }, sheet))
   root.replaceChildren(page)
 
@@ -75,6 +79,7 @@ export async function mount (root, docId) {
       // Collaboration brings its own undo manager (only this user's changes).
       StarterKit.configure({ undoRedo: false }),
       Collaboration.configure({ document: ydoc, field: 'default' }),
+      Placeholder.configure({ placeholder: () => (role === 'viewer' ? '' : 'Start typing…') }),
       CollaborationCaret.configure({
         provider,
         user,
@@ -122,19 +127,24 @@ export async function mount (root, docId) {
     }
     people.sort((a, b) => (b.self - a.self) || String(a.name).localeCompare(String(b.name)))
     const shown = people.slice(0, 6)
-    avatars.replaceChildren(...shown.map(p => h('button', {
-      class: 'avatar' + (p.self ? ' avatar-self' : ''),
-      type: 'button',
+    avatars.replaceChildren(...shown.map(p => h('span', {
+      class: 'avatar-item',
       role: 'listitem',
-      style: { background: p.color },
-      title: p.self ? `${p.name} (you) — change name or colour` : p.name,
-      'aria-label': p.self ? `${p.name} (you), change name or colour` : p.name,
-      'data-client': String(p.clientId),
-      tabindex: p.self ? '0' : '-1',
-      onclick: p.self ? changeIdentity : null
-    }, initials(p.name))))
+      'aria-label': p.self ? `${p.name} (you)` : p.name,
+      'data-client': String(p.clientId)
+    }, p.self
+      ? h('button', {
+        class: 'avatar avatar-self',
+        type: 'button',
+        style: { background: p.color },
+        title: `${p.name} (you) — change name or colour`,
+        onclick: changeIdentity
+      }, h('span', { 'aria-hidden': 'true' }, initials(p.name)), h('span', { class: 'visually-hidden' }, `${p.name} (you), change name or colour`))
+      : h('span', { class: 'avatar', style: { background: p.color }, title: p.name, 'aria-hidden': 'true' }, initials(p.name)))))
     if (people.length > shown.length) {
-      avatars.append(h('span', { class: 'avatar avatar-more', role: 'listitem', title: people.slice(6).map(p => p.name).join(', ') }, '+' + (people.length - shown.length)))
+      const rest = people.slice(shown.length).map(p => p.name).join(', ')
+      avatars.append(h('span', { class: 'avatar-item', role: 'listitem', 'aria-label': `and ${people.length - shown.length} more: ${rest}` },
+        h('span', { class: 'avatar avatar-more', title: rest, 'aria-hidden': 'true' }, '+' + (people.length - shown.length))))
     }
   }
   provider.awareness.on('change', renderAvatars)
@@ -155,8 +165,14 @@ export async function mount (root, docId) {
     saving: 'Saving…',
     saved: 'All changes saved',
     reconnecting: 'Reconnecting…',
-    offline: 'Offline — changes will be saved when you reconnect',
+    offline: 'Offline — edits pending',
     closed: 'Disconnected'
+  }
+  const STATUS_HINT = {
+    saving: 'Sending your latest changes to the server.',
+    saved: 'The server has stored every change you see.',
+    reconnecting: 'The connection to the server was lost; retrying.',
+    offline: 'You are offline. Keep editing: your changes are kept in this tab and sent when the connection returns. Do not close the tab.'
   }
   const status = new SyncStatus(provider, info => {
     statusEl.dataset.state = info.state
@@ -165,14 +181,11 @@ export async function mount (root, docId) {
     if (info.state === 'closed') {
       const message = describeClose(info.closeReason)
       banner(message, { key: 'ws-closed' })
-      if (info.closeReason && info.closeReason.code === 4403) setRole('viewer')
-    } else if (info.state === 'offline' || info.state === 'reconnecting') {
-      banner(info.unsaved
-        ? 'You are offline. Keep editing: your changes are kept in this tab and sent when the connection returns. Do not close the tab.'
-        : 'Connection lost. Reconnecting…', { kind: 'warning', key: 'ws-offline' })
-    } else {
-      clearBanner('ws-offline')
+      // Nothing typed from now on could reach the server: stop accepting edits.
+      editor.setEditable(false)
+      toolbar.hidden = true
     }
+    statusEl.title = STATUS_HINT[info.state] || ''
   })
 
   // Warn before leaving with changes the server does not have yet.
@@ -180,6 +193,13 @@ export async function mount (root, docId) {
     if (status.unsaved) {
       ev.preventDefault()
       ev.returnValue = ''
+    }
+  })
+  // Ctrl+S / Cmd+S: there is nothing to save by hand; say so instead of saving the web page.
+  window.addEventListener('keydown', ev => {
+    if ((ev.ctrlKey || ev.metaKey) && !ev.shiftKey && !ev.altKey && ev.key.toLowerCase() === 's') {
+      ev.preventDefault()
+      toast(status.unsaved ? 'Saving… Quire saves every change automatically.' : 'All changes saved. Quire saves every change automatically.')
     }
   })
   // React to the browser's own view of the network at once instead of waiting for timeouts.
@@ -196,6 +216,7 @@ export async function mount (root, docId) {
     const title = currentTitle()
     if (document.activeElement !== titleInput) titleInput.value = title
     document.title = `${title || UNTITLED} — Quire`
+    heading.textContent = title || UNTITLED
   }
   meta.observe(showTitle)
   showTitle()
@@ -205,7 +226,12 @@ export async function mount (root, docId) {
     if (doc.role === 'viewer' || doc.role === 'editor') setRole(doc.role)
     showTitle()
   }).catch(err => {
-    if (err.unavailable) return // the editor works without REST; the title stays local
+    if (err.unavailable) {
+      // The editor works without REST; only renaming does not.
+      titleInput.readOnly = true
+      titleInput.title = 'Renaming needs the REST API, which this server does not provide yet.'
+      return
+    }
     if (err.status === 404) {
       banner('This document is not in the document list yet. It is created as you type.', { kind: 'info', key: 'doc-missing' })
       return

@@ -50,7 +50,6 @@ export async function askUser (current) {
     type: 'text',
     id: 'user-name',
     name: 'name',
-    required: true,
     maxlength: '40',
     autocomplete: 'nickname',
     value: initial.name,

@@ -32,7 +32,7 @@ export async function mount (root) {
     h('option', { value: 'created' }, 'Created'),
     h('option', { value: 'title' }, 'Title'))
   const newBtn = h('button', { class: 'btn btn-primary new-doc', type: 'button' }, icon(ICONS.add), h('span', {}, 'New document'))
-  const fileInput = h('input', { type: 'file', accept: '.md,.markdown,.html,.htm,.txt,.json', class: 'visually-hidden', id: 'import-file', 'aria-label': 'Import a file' })
+  const fileInput = h('input', { type: 'file', accept: '.md,.markdown,.html,.htm,.txt,.json', class: 'visually-hidden', id: 'import-file', tabindex: '-1', 'aria-hidden': 'true' })
   const importBtn = h('button', { class: 'btn import-doc', type: 'button', title: 'Create a document from a Markdown, HTML, text or ProseMirror JSON file' }, icon(ICONS.upload), h('span', {}, 'Import'))
   const listEl = h('ul', { class: 'doc-list', 'aria-label': 'Documents' })
   const statusEl = h('p', { class: 'list-status muted', role: 'status', 'aria-live': 'polite' })
@@ -152,7 +152,7 @@ export async function mount (root) {
   }
 
   async function renameDoc (doc) {
-    const input = h('input', { type: 'text', id: 'rename-title', value: doc.title || '', maxlength: '200', required: true })
+    const input = h('input', { type: 'text', id: 'rename-title', value: doc.title || '', maxlength: '200' })
     const result = await modal({
       title: 'Rename document',
       body: [h('label', { for: 'rename-title', class: 'field-label' }, 'Title'), input],

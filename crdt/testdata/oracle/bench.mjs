@@ -44,9 +44,9 @@ const results = {}
 let doc
 results.yjs_replay_ms = time(3, () => { doc = replaySequential(trace, 1) }, 'yjs_replay')
 let update
-results.yjs_encode_ms = time(20, () => { update = Y.encodeStateAsUpdate(doc) }, 'yjs_encode')
+results.yjs_encode_ms = time(60, () => { update = Y.encodeStateAsUpdate(doc) }, 'yjs_encode')
 results.update_bytes = update.length
-results.yjs_load_ms = time(10, () => {
+results.yjs_load_ms = time(40, () => {
   const d = new Y.Doc()
   Y.applyUpdate(d, update)
   if (d.getText('text').length === 0) throw new Error('empty')
@@ -60,12 +60,12 @@ if (held.keep.getText('text').toString() !== trace.endContent) throw new Error('
 results.yjs_heap_bytes = held.heap
 
 let wdoc
-results.ywasm_load_ms = time(10, () => {
+results.ywasm_load_ms = time(40, () => {
   wdoc = new ywasm.YDoc({})
   ywasm.applyUpdate(wdoc, update, null)
 }, 'ywasm_load')
 if (wdoc.getText('text').toString(undefined) !== trace.endContent) throw new Error('ywasm load lost content')
-results.ywasm_encode_ms = time(20, () => { ywasm.encodeStateAsUpdate(wdoc) }, 'ywasm_encode')
+results.ywasm_encode_ms = time(60, () => { ywasm.encodeStateAsUpdate(wdoc) }, 'ywasm_encode')
 const wheld = heapHeld(() => {
   const d = new ywasm.YDoc({})
   ywasm.applyUpdate(d, update, null)

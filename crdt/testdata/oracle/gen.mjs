@@ -10,7 +10,7 @@ import * as Y from 'yjs'
 import fs from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
-import { makeRng, b64, snapshot, content, ROOT_TYPES } from './lib.mjs'
+import { makeRng, b64, snapshot, content, hasPending, ROOT_TYPES } from './lib.mjs'
 
 const REMOTE = 'remote'
 const LOCAL = 'local'
@@ -331,12 +331,16 @@ export const generateSession = (seed, index, opts = {}) => {
     apply(j, addUpdate(Y.mergeUpdates(q.map(k => updates[k]))))
   }
   // syncBySV is y-protocols' sync step 2 in both directions.
+  // Messages queued before the exchange are covered by it and are mostly
+  // dropped; clean-up updates the exchange itself causes are kept.
   const syncBySV = (i, j) => {
     const toJ = Y.encodeStateAsUpdate(docs[i], Y.encodeStateVector(docs[j]))
     const toI = Y.encodeStateAsUpdate(docs[j], Y.encodeStateVector(docs[i]))
+    const queuedIJ = chan[i][j].length
+    const queuedJI = chan[j][i].length
     apply(j, addUpdate(toJ))
     apply(i, addUpdate(toI))
-    if (rng.bool(0.7)) { chan[i][j].length = 0; chan[j][i].length = 0 }
+    if (rng.bool(0.7)) { chan[i][j].splice(0, queuedIJ); chan[j][i].splice(0, queuedJI) }
   }
   const flush = () => {
     for (let links = upLinks(); links.length > 0; links = upLinks()) {
@@ -378,12 +382,32 @@ export const generateSession = (seed, index, opts = {}) => {
     for (let i = 0; i < n; i++) checks[i].push(logs[i].length)
   }
 
+  // Yjs can leave a replica waiting on pending structs although every update
+  // reached it (seen after applying a Y.mergeUpdates batch: the same updates
+  // one by one complete). A state-vector exchange, as a reconnect does,
+  // settles it; the checks before it record the stuck state.
+  let resyncs = 0
+  while (docs.some(hasPending) && resyncs < 3) {
+    resyncs++
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        const toJ = Y.encodeStateAsUpdate(docs[i], Y.encodeStateVector(docs[j]))
+        const toI = Y.encodeStateAsUpdate(docs[j], Y.encodeStateVector(docs[i]))
+        apply(j, addUpdate(toJ))
+        apply(i, addUpdate(toI))
+      }
+    }
+    flush() // clean-up updates the exchange caused
+    for (let i = 0; i < n; i++) checks[i].push(logs[i].length)
+  }
+
   // Originals must agree once everything is delivered (except where the
   // surrogate rule is in play: that is what the surrogate sessions record).
   const finalJSON = docs.map(d => JSON.stringify(content(d, roots)))
   const converged = finalJSON.every(j => j === finalJSON[0])
   if (!converged && kind !== 'surrogate') {
-    throw new Error(`session ${seed}:${index}: Yjs replicas did not converge`)
+    const detail = finalJSON.map((j, i) => `  replica ${i} (client ${clients[i]}) pending ${hasPending(docs[i])} sv ${JSON.stringify([...Y.decodeStateVector(Y.encodeStateVector(docs[i]))])}: ${j.slice(0, 300)}`).join('\n')
+    throw new Error(`session ${seed}:${index}: Yjs replicas did not converge\n${detail}`)
   }
 
   // Expected results come from mirrors that apply exactly the logged
@@ -438,6 +462,7 @@ export const generateSession = (seed, index, opts = {}) => {
     gc,
     roots,
     converged,
+    resyncs,
     updates: updates.map(b64),
     replicas,
     raw

@@ -1,0 +1,343 @@
+package crdt
+
+import "fmt"
+
+// typeKind is a shared type's kind, numbered as Yjs type refs.
+type typeKind uint8
+
+const (
+	kindArray typeKind = iota
+	kindMap
+	kindText
+	kindXmlElement
+	kindXmlFragment
+	kindXmlHook
+	kindXmlText
+	kindUnknown typeKind = 255 // a root not yet fetched with a Get
+)
+
+// branch is the state every shared type has (Yjs AbstractType): a list of
+// items (start) and map entries (m, each the last item set for a key).
+type branch struct {
+	doc  *Doc
+	item *Item // the item holding this type; nil for roots
+	kind typeKind
+	// name is the root name, or an XmlElement's node name / XmlHook's name.
+	name   string
+	start  *Item
+	m      map[string]*Item
+	mkeys  []string // keys of m in insertion order, as a JS Map keeps them
+	length int      // countable visible units in the list
+	// marker caches one list position: the visible units before marker.p.
+	// It is dropped whenever the list changes in a way it does not follow.
+	marker        listMarker
+	hasFormatting bool
+}
+
+type listMarker struct {
+	p     *Item
+	index int
+}
+
+func (t *branch) mapGet(key string) *Item {
+	return t.m[key]
+}
+
+func (t *branch) mapSet(key string, it *Item) {
+	if t.m == nil {
+		t.m = map[string]*Item{}
+	}
+	if _, ok := t.m[key]; !ok {
+		t.mkeys = append(t.mkeys, key)
+	}
+	t.m[key] = it
+}
+
+// mapItemsInOrder returns the current item of each key, in key insertion order.
+func (t *branch) mapItemsInOrder() []*Item {
+	out := make([]*Item, 0, len(t.mkeys))
+	for _, k := range t.mkeys {
+		out = append(out, t.m[k])
+	}
+	return out
+}
+
+// ErrOutOfRange reports a position or length beyond a type's content.
+var ErrOutOfRange = fmt.Errorf("crdt: position out of range")
+
+// findItemBefore returns the visible countable item holding unit index-1,
+// split so that it ends there (nil for index 0): the left neighbour of an
+// insertion at index, as Yjs typeListInsertGenerics finds it.
+func (t *branch) findItemBefore(tr *transaction, index int) *Item {
+	if index == 0 {
+		return nil
+	}
+	n, before := t.start, 0
+	if m := t.marker; m.p != nil && m.p.parent == t {
+		n, before = m.p, m.index
+		// Walk left until the item starts before index.
+		for before >= index && n != nil {
+			n = n.left
+			if n != nil && !n.deleted() && n.countable() {
+				before -= n.length
+			}
+		}
+		if n == nil {
+			n, before = t.start, 0
+		}
+	}
+	rem := index - before
+	for ; n != nil; n = n.right {
+		if !n.deleted() && n.countable() {
+			if rem <= n.length {
+				if rem < n.length {
+					t.doc.store.getItemCleanStart(tr, ID{n.id.Client, n.id.Clock + uint64(rem)})
+				}
+				t.marker = listMarker{p: n, index: index - rem}
+				return n
+			}
+			rem -= n.length
+		}
+	}
+	panic("crdt: list position beyond length")
+}
+
+// findItemAt returns the item starting at visible unit index (splitting as
+// needed), or nil at the end, as Yjs typeListDelete finds the first item to
+// delete. Deleted items before it are skipped.
+func (t *branch) findItemAt(tr *transaction, index int) *Item {
+	n, before := t.start, 0
+	if m := t.marker; m.p != nil && m.p.parent == t && m.index <= index {
+		n, before = m.p, m.index
+	} else if m.p != nil && m.p.parent == t {
+		n, before = m.p, m.index
+		for before > index && n != nil {
+			n = n.left
+			if n != nil && !n.deleted() && n.countable() {
+				before -= n.length
+			}
+		}
+		if n == nil {
+			n, before = t.start, 0
+		}
+	}
+	rem := index - before
+	for ; n != nil && rem > 0; n = n.right {
+		if !n.deleted() && n.countable() {
+			if rem < n.length {
+				t.doc.store.getItemCleanStart(tr, ID{n.id.Client, n.id.Clock + uint64(rem)})
+			}
+			rem -= n.length
+		}
+	}
+	return n
+}
+
+// listInsert inserts local content at index (Yjs typeListInsertGenerics).
+func (t *branch) listInsert(tr *transaction, index int, contents []content) {
+	if index < 0 || index > t.length {
+		panic(fmt.Errorf("%w: insert at %d, length %d", ErrOutOfRange, index, t.length))
+	}
+	left := t.findItemBefore(tr, index)
+	m := t.marker
+	t.insertAfter(tr, left, contents)
+	if left != nil {
+		t.marker = m // still true: the insertion is after left
+	}
+}
+
+// insertAfter integrates local contents after ref (nil: at the start).
+func (t *branch) insertAfter(tr *transaction, ref *Item, contents []content) {
+	left := ref
+	var right *Item
+	if ref == nil {
+		right = t.start
+	} else {
+		right = ref.right
+	}
+	d := t.doc
+	for _, c := range contents {
+		it := newItem(ID{d.clientID, d.store.state(d.clientID)}, left, right, t, "", false, c)
+		it.integrate(tr, 0)
+		left = it
+	}
+}
+
+// listDelete deletes length visible units from index (Yjs typeListDelete).
+func (t *branch) listDelete(tr *transaction, index, length int) {
+	if length == 0 {
+		return
+	}
+	if index < 0 || length < 0 || index+length > t.length {
+		panic(fmt.Errorf("%w: delete %d at %d, length %d", ErrOutOfRange, length, index, t.length))
+	}
+	n := t.findItemAt(tr, index)
+	var first *Item
+	for length > 0 && n != nil {
+		if !n.deleted() {
+			if length < n.length {
+				t.doc.store.getItemCleanStart(tr, ID{n.id.Client, n.id.Clock + uint64(length)})
+			}
+			if first == nil {
+				first = n
+			}
+			n.delete(tr)
+			length -= n.length
+		}
+		n = n.right
+	}
+	if first != nil {
+		t.marker = listMarker{p: first, index: index}
+	}
+}
+
+// mapSetContent sets key to local content (Yjs typeMapSet).
+func (t *branch) mapSetContent(tr *transaction, key string, c content) *Item {
+	left := t.mapGet(key)
+	d := t.doc
+	it := newItem(ID{d.clientID, d.store.state(d.clientID)}, left, nil, t, key, true, c)
+	it.integrate(tr, 0)
+	return it
+}
+
+// mapDelete deletes key (Yjs typeMapDelete).
+func (t *branch) mapDelete(tr *transaction, key string) {
+	if it := t.mapGet(key); it != nil {
+		it.delete(tr)
+	}
+}
+
+// mapValue returns the current value of key (Yjs typeMapGet).
+func (t *branch) mapValue(key string) (any, bool) {
+	it := t.mapGet(key)
+	if it == nil || it.deleted() {
+		return nil, false
+	}
+	return lastContentValue(it), true
+}
+
+// lastContentValue is the item's last value, as getContent()[length-1].
+func lastContentValue(it *Item) any {
+	switch c := it.content.(type) {
+	case *contentAny:
+		return c.vals[len(c.vals)-1]
+	case *contentJSON:
+		return parseJSONValue(c.vals[len(c.vals)-1])
+	case *contentBinary:
+		return c.b
+	case *contentType:
+		return c.t.view()
+	case *contentDoc:
+		return &Subdoc{GUID: c.guid, Options: c.opts}
+	case *contentEmbed:
+		return c.value()
+	case *contentString:
+		return sliceUTF16(c.b, c.n-1)
+	}
+	return nil
+}
+
+// listValues appends the visible values of the list (Yjs typeListToArray).
+func (t *branch) listValues() []any {
+	var out []any
+	for n := t.start; n != nil; n = n.right {
+		if n.deleted() || !n.countable() {
+			continue
+		}
+		switch c := n.content.(type) {
+		case *contentAny:
+			out = append(out, c.vals...)
+		case *contentJSON:
+			for _, v := range c.vals {
+				out = append(out, parseJSONValue(v))
+			}
+		case *contentString:
+			for _, r := range utf16Units(c.str()) {
+				out = append(out, string(rune(r)))
+			}
+		default:
+			out = append(out, lastContentValue(n))
+		}
+	}
+	return out
+}
+
+// Subdoc is a subdocument stored in a shared type. Quire keeps it intact
+// without loading it.
+type Subdoc struct {
+	GUID    string
+	Options map[string]any
+}
+
+// view wraps the branch in its public type.
+func (t *branch) view() any {
+	switch t.kind {
+	case kindText:
+		return &Text{t}
+	case kindMap:
+		return &Map{t}
+	case kindArray:
+		return &Array{t}
+	case kindXmlFragment:
+		return &XmlFragment{t}
+	case kindXmlElement:
+		return &XmlElement{t}
+	case kindXmlText:
+		return &XmlText{t}
+	case kindXmlHook:
+		return &XmlHook{t}
+	}
+	return nil
+}
+
+// toJSON is the type's Yjs toJSON.
+func (t *branch) toJSON() any {
+	switch t.kind {
+	case kindText:
+		return t.textString()
+	case kindMap, kindXmlHook:
+		return t.mapJSON()
+	case kindArray:
+		vals := t.listValues()
+		out := make([]any, len(vals))
+		for i, v := range vals {
+			out[i] = jsonOf(v)
+		}
+		return out
+	case kindXmlFragment, kindXmlElement, kindXmlText:
+		return t.xmlString()
+	}
+	return nil
+}
+
+func (t *branch) mapJSON() map[string]any {
+	out := map[string]any{}
+	for _, k := range t.mkeys {
+		it := t.m[k]
+		if !it.deleted() {
+			out[k] = jsonOf(lastContentValue(it))
+		}
+	}
+	return out
+}
+
+// jsonOf converts nested types to their JSON, as Yjs toJSON does.
+func jsonOf(v any) any {
+	switch x := v.(type) {
+	case *Text:
+		return x.b.toJSON()
+	case *Map:
+		return x.b.toJSON()
+	case *Array:
+		return x.b.toJSON()
+	case *XmlFragment:
+		return x.b.toJSON()
+	case *XmlElement:
+		return x.b.toJSON()
+	case *XmlText:
+		return x.b.toJSON()
+	case *XmlHook:
+		return x.b.toJSON()
+	}
+	return v
+}

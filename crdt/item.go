@@ -1,0 +1,458 @@
+package crdt
+
+// Item flags (Item.info).
+const (
+	flagCountable   = 1 << iota // content counts towards the parent's length
+	flagDeleted                 // content deleted
+	flagGC                      // a GC struct: deleted content whose item was dropped
+	flagSkip                    // a Skip struct: a gap in a decoded update
+	flagOrigin                  // origin is set
+	flagRightOrigin             // rightOrigin is set
+	flagParentSub               // parentSub is set (a map entry)
+)
+
+// Item is one struct of the document: a run of content created by one
+// client with consecutive clocks, linked into its parent's list. GC and Skip
+// structs are Items with flagGC / flagSkip and no content, so a client's
+// structs are one slice of one type.
+type Item struct {
+	id          ID
+	length      int
+	left, right *Item
+	origin      ID // the item this one was inserted after (flagOrigin)
+	rightOrigin ID // the item this one was inserted before (flagRightOrigin)
+	parent      *branch
+	parentSub   string // map key (flagParentSub)
+	content     content
+	// pref is how a decoded item names its parent before integration
+	// (root key or parent item id); nil once resolved or when origins
+	// determine the parent.
+	pref *parentRef
+	info uint8
+}
+
+type parentRef struct {
+	key   string // root type name, if isKey
+	id    ID
+	isKey bool
+}
+
+func (it *Item) deleted() bool   { return it.info&(flagDeleted|flagGC|flagSkip) != 0 }
+func (it *Item) countable() bool { return it.info&flagCountable != 0 }
+func (it *Item) isGC() bool      { return it.info&flagGC != 0 }
+func (it *Item) isSkip() bool    { return it.info&flagSkip != 0 }
+func (it *Item) isItem() bool    { return it.info&(flagGC|flagSkip) == 0 }
+func (it *Item) hasOrigin() bool { return it.info&flagOrigin != 0 }
+func (it *Item) hasRight() bool  { return it.info&flagRightOrigin != 0 }
+func (it *Item) hasSub() bool    { return it.info&flagParentSub != 0 }
+func (it *Item) markDeleted()    { it.info |= flagDeleted }
+
+// lastID is the id of the item's last unit.
+func (it *Item) lastID() ID { return ID{it.id.Client, it.id.Clock + uint64(it.length) - 1} }
+
+func newGC(id ID, n int) *Item { return &Item{id: id, length: n, info: flagGC} }
+
+// newItem makes a local item to integrate. left/right give origins.
+func newItem(id ID, left, right *Item, parent *branch, parentSub string, hasSub bool, c content) *Item {
+	it := &Item{id: id, left: left, right: right, parent: parent, content: c, length: c.length()}
+	if left != nil {
+		it.origin = left.lastID()
+		it.info |= flagOrigin
+	}
+	if right != nil {
+		it.rightOrigin = right.id
+		it.info |= flagRightOrigin
+	}
+	if hasSub {
+		it.parentSub = parentSub
+		it.info |= flagParentSub
+	}
+	if c.countable() {
+		it.info |= flagCountable
+	}
+	return it
+}
+
+// next returns the next non-deleted item to the right.
+func (it *Item) next() *Item {
+	n := it.right
+	for n != nil && n.deleted() {
+		n = n.right
+	}
+	return n
+}
+
+// prev returns the previous non-deleted item to the left.
+func (it *Item) prev() *Item {
+	n := it.left
+	for n != nil && n.deleted() {
+		n = n.left
+	}
+	return n
+}
+
+// splitItem splits left at diff units and returns the new right part
+// (Yjs splitItem). The caller inserts it into the struct store.
+func splitItem(tr *transaction, left *Item, diff int) *Item {
+	right := &Item{
+		id:          ID{left.id.Client, left.id.Clock + uint64(diff)},
+		left:        left,
+		origin:      ID{left.id.Client, left.id.Clock + uint64(diff) - 1},
+		right:       left.right,
+		rightOrigin: left.rightOrigin,
+		parent:      left.parent,
+		parentSub:   left.parentSub,
+		content:     left.content.splice(diff),
+		info:        left.info | flagOrigin,
+	}
+	right.length = left.length - diff
+	left.right = right
+	if right.right != nil {
+		right.right.left = right
+	}
+	tr.mergeStructs = append(tr.mergeStructs, right)
+	if right.hasSub() && right.right == nil {
+		right.parent.mapSet(right.parentSub, right)
+	}
+	left.length = diff
+	return right
+}
+
+// getMissing returns the client whose struct this item depends on and that
+// is not in the store yet, or resolves left/right/parent and returns ok.
+func (it *Item) getMissing(tr *transaction, s *structStore) (uint64, bool) {
+	if it.hasOrigin() && it.origin.Client != it.id.Client && it.origin.Clock >= s.state(it.origin.Client) {
+		return it.origin.Client, true
+	}
+	if it.hasRight() && it.rightOrigin.Client != it.id.Client && it.rightOrigin.Clock >= s.state(it.rightOrigin.Client) {
+		return it.rightOrigin.Client, true
+	}
+	if p := it.pref; p != nil && !p.isKey && p.id.Client != it.id.Client && p.id.Clock >= s.state(p.id.Client) {
+		return p.id.Client, true
+	}
+	// A reference to a later clock of the item's own client cannot be
+	// resolved (Yjs throws); checked before applying, this can only happen
+	// to pending structs: they stay pending.
+	own := s.state(it.id.Client)
+	if (it.hasOrigin() && it.origin.Client == it.id.Client && it.origin.Clock >= own) ||
+		(it.hasRight() && it.rightOrigin.Client == it.id.Client && it.rightOrigin.Clock >= own) ||
+		(it.pref != nil && !it.pref.isKey && it.pref.id.Client == it.id.Client && it.pref.id.Clock >= own) {
+		return it.id.Client, true
+	}
+	if it.hasOrigin() {
+		it.left = s.getItemCleanEnd(tr, it.origin)
+		it.origin = it.left.lastID()
+	}
+	if it.hasRight() {
+		it.right = s.getItemCleanStart(tr, it.rightOrigin)
+		it.rightOrigin = it.right.id
+	}
+	if (it.left != nil && it.left.isGC()) || (it.right != nil && it.right.isGC()) {
+		it.parent = nil
+	} else if it.pref == nil {
+		// Origins determine the parent.
+		if it.left != nil {
+			it.parent = it.left.parent
+			it.parentSub = it.left.parentSub
+			it.info = it.info&^flagParentSub | it.left.info&flagParentSub
+		} else if it.right != nil {
+			it.parent = it.right.parent
+			it.parentSub = it.right.parentSub
+			it.info = it.info&^flagParentSub | it.right.info&flagParentSub
+		}
+	} else if it.pref.isKey {
+		it.parent = tr.doc.root(it.pref.key)
+	} else {
+		pi := s.find(it.pref.id)
+		if ct, ok := pi.content.(*contentType); ok && pi.isItem() {
+			it.parent = ct.t
+		} else {
+			it.parent = nil
+		}
+	}
+	return 0, false
+}
+
+// integrate links the item into its parent (YATA, as Yjs Item.integrate)
+// and adds it to the store. offset > 0 skips units already known.
+func (it *Item) integrate(tr *transaction, offset int) {
+	s := &tr.doc.store
+	if offset > 0 {
+		it.id.Clock += uint64(offset)
+		if !it.isGC() { // a GC run only gets shorter (Yjs GC.integrate)
+			it.left = s.getItemCleanEnd(tr, ID{it.id.Client, it.id.Clock - 1})
+			it.origin = it.left.lastID()
+			it.info |= flagOrigin
+			it.content = it.content.splice(offset)
+		}
+		it.length -= offset
+	}
+	it.pref = nil
+	if it.parent == nil {
+		s.addStruct(newGC(it.id, it.length))
+		return
+	}
+	p := it.parent
+	p.marker.p = nil
+	if (it.left == nil && (it.right == nil || it.right.left != nil)) || (it.left != nil && it.left.right != it.right) {
+		left := it.left
+		var o *Item
+		if left != nil {
+			o = left.right
+		} else if it.hasSub() {
+			o = p.mapGet(it.parentSub)
+			for o != nil && o.left != nil {
+				o = o.left
+			}
+		} else {
+			o = p.start
+		}
+		// Items between left and right that this conflicts with; see Yjs.
+		conflicting := map[*Item]struct{}{}
+		beforeOrigin := map[*Item]struct{}{}
+		for o != nil && o != it.right {
+			beforeOrigin[o] = struct{}{}
+			conflicting[o] = struct{}{}
+			if sameOrigin(it, o) {
+				if o.id.Client < it.id.Client {
+					left = o
+					clear(conflicting)
+				} else if sameRightOrigin(it, o) {
+					break
+				}
+			} else if o.hasOrigin() {
+				oo := s.find(o.origin)
+				if _, ok := beforeOrigin[oo]; ok {
+					if _, ok := conflicting[oo]; !ok {
+						left = o
+						clear(conflicting)
+					}
+				} else {
+					break
+				}
+			} else {
+				break
+			}
+			o = o.right
+		}
+		it.left = left
+	}
+	if it.left != nil {
+		it.right = it.left.right
+		it.left.right = it
+	} else {
+		var r *Item
+		if it.hasSub() {
+			r = p.mapGet(it.parentSub)
+			for r != nil && r.left != nil {
+				r = r.left
+			}
+		} else {
+			r = p.start
+			p.start = it
+		}
+		it.right = r
+	}
+	if it.right != nil {
+		it.right.left = it
+	} else if it.hasSub() {
+		p.mapSet(it.parentSub, it)
+		if it.left != nil {
+			it.left.delete(tr)
+		}
+	}
+	if !it.hasSub() && it.countable() && !it.deleted() {
+		p.length += it.length
+	}
+	s.addStruct(it)
+	it.integrateContent(tr)
+	tr.addChanged(p, it.parentSub)
+	if (p.item != nil && p.item.deleted()) || (it.hasSub() && it.right != nil) {
+		it.delete(tr)
+	}
+}
+
+func sameOrigin(a, b *Item) bool {
+	if a.hasOrigin() != b.hasOrigin() {
+		return false
+	}
+	return !a.hasOrigin() || a.origin == b.origin
+}
+
+func sameRightOrigin(a, b *Item) bool {
+	if a.hasRight() != b.hasRight() {
+		return false
+	}
+	return !a.hasRight() || a.rightOrigin == b.rightOrigin
+}
+
+// integrateContent runs the content's side effects of integration.
+func (it *Item) integrateContent(tr *transaction) {
+	switch c := it.content.(type) {
+	case *contentDeleted:
+		tr.ds.add(it.id.Client, it.id.Clock, uint64(c.n))
+		it.markDeleted()
+	case *contentType:
+		c.t.doc = tr.doc
+		c.t.item = it
+	case *contentFormat:
+		it.parent.hasFormatting = true
+	}
+}
+
+// mergeWith appends right to it if Yjs would (same client, consecutive
+// clocks, same origins chain, same deletion state, mergeable content).
+func (it *Item) mergeWith(right *Item) bool {
+	if it.isGC() || it.isSkip() {
+		if right.info&(flagGC|flagSkip) != it.info&(flagGC|flagSkip) {
+			return false
+		}
+		it.length += right.length
+		return true
+	}
+	if !right.isItem() ||
+		!right.hasOrigin() || right.origin != it.lastID() ||
+		it.right != right ||
+		!sameRightOrigin(it, right) ||
+		it.id.Client != right.id.Client ||
+		it.id.Clock+uint64(it.length) != right.id.Clock ||
+		it.deleted() != right.deleted() ||
+		it.content.ref() != right.content.ref() ||
+		!it.content.mergeWith(right.content) {
+		return false
+	}
+	if p := it.parent; p != nil && p.marker.p == right {
+		p.marker.p = it
+		if !it.deleted() && it.countable() {
+			p.marker.index -= it.length
+		}
+	}
+	it.right = right.right
+	if it.right != nil {
+		it.right.left = it
+	}
+	it.length += right.length
+	return true
+}
+
+// delete marks the item deleted (Yjs Item.delete).
+func (it *Item) delete(tr *transaction) {
+	if it.deleted() {
+		return
+	}
+	p := it.parent
+	if it.countable() && !it.hasSub() {
+		p.length -= it.length
+	}
+	p.marker.p = nil
+	it.markDeleted()
+	tr.ds.add(it.id.Client, it.id.Clock, uint64(it.length))
+	tr.addChanged(p, it.parentSub)
+	if ct, ok := it.content.(*contentType); ok {
+		t := ct.t
+		for n := t.start; n != nil; n = n.right {
+			if !n.deleted() {
+				n.delete(tr)
+			} else if n.id.Clock < tr.beforeState[n.id.Client] {
+				tr.mergeStructs = append(tr.mergeStructs, n)
+			}
+		}
+		for _, n := range t.mapItemsInOrder() {
+			if !n.deleted() {
+				n.delete(tr)
+			} else if n.id.Clock < tr.beforeState[n.id.Client] {
+				tr.mergeStructs = append(tr.mergeStructs, n)
+			}
+		}
+	}
+}
+
+// gc drops the content of a deleted item (Yjs Item.gc). If the parent was
+// collected too, the item itself is replaced by a GC struct.
+func (it *Item) gc(s *structStore, parentGCd bool) {
+	if ct, ok := it.content.(*contentType); ok {
+		t := ct.t
+		for n := t.start; n != nil; n = n.right {
+			n.gc(s, true)
+		}
+		t.start = nil
+		for _, n := range t.mapItemsInOrder() {
+			for ; n != nil; n = n.left {
+				n.gc(s, true)
+			}
+		}
+		t.m = nil
+		t.mkeys = nil
+	}
+	if parentGCd {
+		s.replaceStruct(it, newGC(it.id, it.length))
+	} else {
+		// The countable flag stays, as in Yjs (it only matters while visible).
+		it.content = &contentDeleted{n: it.length}
+	}
+}
+
+// write encodes the struct from unit offset on (Yjs AbstractStruct.write).
+func (it *Item) write(e *Encoder, offset int) { it.writeStruct(e, offset, false) }
+
+// writeStruct writes the struct; asDecoded writes it as Yjs' raw-update
+// code (mergeUpdates) re-encodes a decoded struct, which has no parentSub
+// when origins determine the parent.
+func (it *Item) writeStruct(e *Encoder, offset int, asDecoded bool) {
+	switch {
+	case it.isGC():
+		e.WriteUint8(refGC)
+		e.WriteVarUint(uint64(it.length - offset))
+		return
+	case it.isSkip():
+		e.WriteUint8(refSkip)
+		e.WriteVarUint(uint64(it.length - offset))
+		return
+	}
+	hasOrigin := offset > 0 || it.hasOrigin()
+	origin := it.origin
+	if offset > 0 {
+		origin = ID{it.id.Client, it.id.Clock + uint64(offset) - 1}
+	}
+	info := it.content.ref() & 0x1f
+	if hasOrigin {
+		info |= 0x80
+	}
+	if it.hasRight() {
+		info |= 0x40
+	}
+	if it.hasSub() && (!asDecoded || (!hasOrigin && !it.hasRight())) {
+		info |= 0x20
+	}
+	e.WriteUint8(info)
+	if hasOrigin {
+		e.WriteVarUint(origin.Client)
+		e.WriteVarUint(origin.Clock)
+	}
+	if it.hasRight() {
+		e.WriteVarUint(it.rightOrigin.Client)
+		e.WriteVarUint(it.rightOrigin.Clock)
+	}
+	if !hasOrigin && !it.hasRight() {
+		switch {
+		case it.parent != nil && it.parent.item == nil:
+			e.WriteVarUint(1)
+			e.WriteVarString(it.parent.name)
+		case it.parent != nil:
+			e.WriteVarUint(0)
+			e.WriteVarUint(it.parent.item.id.Client)
+			e.WriteVarUint(it.parent.item.id.Clock)
+		case it.pref != nil && it.pref.isKey:
+			e.WriteVarUint(1)
+			e.WriteVarString(it.pref.key)
+		case it.pref != nil:
+			e.WriteVarUint(0)
+			e.WriteVarUint(it.pref.id.Client)
+			e.WriteVarUint(it.pref.id.Clock)
+		}
+		if it.hasSub() {
+			e.WriteVarString(it.parentSub)
+		}
+	}
+	it.content.write(e, offset)
+}
