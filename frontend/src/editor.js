@@ -51,7 +51,10 @@ export async function mount (root, docId) {
     maxlength: '200',
     spellcheck: 'false'
   })
-  const statusEl = h('div', { class: 'sync-status', role: 'status', 'aria-live': 'polite', 'data-state': 'connecting' },
+  // Not a live region: "Saving…"/"saved" flips on every keystroke. Connection changes are
+  // announced through `announcer` instead.
+  const announcer = h('div', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' })
+  const statusEl = h('div', { class: 'sync-status', 'data-state': 'connecting' },
     h('span', { class: 'sync-dot', 'aria-hidden': 'true' }), h('span', { class: 'sync-text' }, 'Connecting…'))
   const avatars = h('div', { class: 'avatars', role: 'list', 'aria-label': 'People in this document' })
   const shareBtn = h('button', { class: 'btn btn-primary share-btn', type: 'button', 'aria-haspopup': 'dialog' }, icon(ICONS.share), h('span', {}, 'Share'))
@@ -69,7 +72,8 @@ export async function mount (root, docId) {
         h('div', { class: 'title-block' }, titleInput, h('div', { class: 'title-sub' }, statusEl, readOnlyBadge)),
         h('div', { class: 'header-right' }, avatars, exportMenu.el, shareBtn)),
       toolbar),
-    h('main', { class: 'canvas', 'aria-label': 'Document' }, sheet))
+    h('main', { class: 'canvas', 'aria-label': 'Document' }, sheet),
+    announcer)
   root.replaceChildren(page)
 
   // ---- editor
@@ -174,7 +178,18 @@ export async function mount (root, docId) {
     reconnecting: 'The connection to the server was lost; retrying.',
     offline: 'You are offline. Keep editing: your changes are kept in this tab and sent when the connection returns. Do not close the tab.'
   }
+  const ANNOUNCE = {
+    offline: 'You are offline. Your edits are kept and sent when the connection returns.',
+    reconnecting: 'Connection lost. Reconnecting.',
+    closed: 'Disconnected from the server.'
+  }
+  let lastState = ''
   const status = new SyncStatus(provider, info => {
+    if (info.state !== lastState) {
+      if (ANNOUNCE[info.state]) announcer.textContent = ANNOUNCE[info.state]
+      else if (ANNOUNCE[lastState] && info.state === 'saved') announcer.textContent = 'Back online. All changes saved.'
+      lastState = info.state
+    }
     statusEl.dataset.state = info.state
     statusEl.querySelector('.sync-text').textContent = STATUS_TEXT[info.state]
     page.dataset.sync = info.state
