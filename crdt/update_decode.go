@@ -117,10 +117,6 @@ func decodeUpdate(update []byte) (*decodedUpdate, error) {
 			if err != nil {
 				return nil, err
 			}
-			if l == 0 {
-				// Yjs fails on these (after applying the structs).
-				return nil, malformed("empty deletion range of client %d", client)
-			}
 			if clock+l > maxSafeInteger {
 				return nil, fmt.Errorf("%w: deletion range of client %d", ErrIntegerOverflow, client)
 			}
@@ -129,6 +125,57 @@ func decodeUpdate(update []byte) (*decodedUpdate, error) {
 		u.ds = append(u.ds, e)
 	}
 	return u, nil
+}
+
+// validateAgainst rejects what Yjs would fail on when applying u to a
+// store in state state: a struct referring to a clock of its own client
+// that will not exist when it is integrated, and an empty deletion range
+// beyond what the client will have. (Yjs throws there, half way through
+// the update; Quire rejects the update whole.)
+func (u *decodedUpdate) validateAgainst(state func(client uint64) uint64) error {
+	ends := map[uint64]uint64{}
+	for client, refs := range u.clients {
+		// s is the client's state when each struct is reached; after a gap
+		// the client's remaining structs wait as pending, unchecked.
+		s := state(client)
+		end := s
+		for _, it := range refs {
+			end = max(end, it.id.Clock+uint64(it.length))
+			if it.id.Clock > s {
+				break
+			}
+			if it.isItem() {
+				if it.hasOrigin() && it.origin.Client == client && it.origin.Clock >= s {
+					return malformed("struct %d of client %d: origin %d not before it", it.id.Clock, client, it.origin.Clock)
+				}
+				if it.hasRight() && it.rightOrigin.Client == client && it.rightOrigin.Clock >= s {
+					return malformed("struct %d of client %d: right origin %d not before it", it.id.Clock, client, it.rightOrigin.Clock)
+				}
+				if p := it.pref; p != nil && !p.isKey && p.id.Client == client && p.id.Clock >= s {
+					return malformed("struct %d of client %d: parent %d not before it", it.id.Clock, client, p.id.Clock)
+				}
+			}
+			if !it.isSkip() {
+				s = max(s, it.id.Clock+uint64(it.length))
+			}
+		}
+		for _, it := range refs {
+			end = max(end, it.id.Clock+uint64(it.length))
+		}
+		ends[client] = end
+	}
+	for _, e := range u.ds {
+		end, ok := ends[e.client]
+		if !ok {
+			end = state(e.client)
+		}
+		for _, del := range e.dels {
+			if del.len == 0 && del.clock >= end {
+				return malformed("empty deletion range at %d of client %d", del.clock, e.client)
+			}
+		}
+	}
+	return nil
 }
 
 // readStruct reads one struct with the given id.
@@ -157,17 +204,11 @@ func readStruct(d *Decoder, id ID) (*Item, error) {
 		if it.origin, err = readID(d); err != nil {
 			return nil, err
 		}
-		if it.origin.Client == id.Client && it.origin.Clock >= id.Clock {
-			return nil, malformed("origin %v not before struct", it.origin)
-		}
 		it.info |= flagOrigin
 	}
 	if info&0x40 != 0 {
 		if it.rightOrigin, err = readID(d); err != nil {
 			return nil, err
-		}
-		if it.rightOrigin.Client == id.Client && it.rightOrigin.Clock >= id.Clock {
-			return nil, malformed("right origin %v not before struct", it.rightOrigin)
 		}
 		it.info |= flagRightOrigin
 	}
@@ -184,9 +225,6 @@ func readStruct(d *Decoder, id ID) (*Item, error) {
 		} else {
 			if p.id, err = readID(d); err != nil {
 				return nil, err
-			}
-			if p.id.Client == id.Client && p.id.Clock >= id.Clock {
-				return nil, malformed("parent %v not before struct", p.id)
 			}
 		}
 		it.pref = p

@@ -52,11 +52,12 @@ type testEnv struct {
 }
 
 type envOptions struct {
-	hub     qsync.Config
-	http    Config
-	wrap    func(storage.Store) storage.Store
-	dir     string
-	verbose bool
+	hub      qsync.Config
+	http     Config
+	wrap     func(storage.Store) storage.Store
+	dir      string
+	verbose  bool
+	adminKey string // serve the REST API with this key (WebSockets then need tokens)
 }
 
 func fastHubConfig() qsync.Config {
@@ -98,6 +99,9 @@ func newEnv(t *testing.T, opt envOptions) *testEnv {
 	}
 	cfg := opt.http
 	cfg.Hub, cfg.Store, cfg.Logger, cfg.Gatherer = hub, store, log, reg
+	if opt.adminKey != "" {
+		cfg.REST = NewREST(RESTConfig{Store: store, Rooms: hub, Logger: log, AdminKey: opt.adminKey, Editors: hub.Editors})
+	}
 	srv := httptest.NewServer(NewHandler(cfg))
 	e := &testEnv{t: t, dir: dir, bolt: bolt, store: store, hub: hub, metrics: m, srv: srv}
 	t.Cleanup(e.stop)
@@ -177,6 +181,7 @@ type wsClient struct {
 	mu        gosync.Mutex
 	doc       *crdt.Doc
 	synced    bool
+	denied    []string          // auth permission-denied reasons received
 	updates   int               // update messages received (echoes included)
 	serverSV  map[uint64]uint64 // state vector of the server's last sync step 1
 	awareness []awEntry
@@ -340,6 +345,14 @@ func (c *wsClient) handle(b []byte) error {
 			if c.onUpdate != nil {
 				c.onUpdate(c.doc)
 			}
+		}
+	case 2:
+		if sub, err := d.ReadVarUint(); err == nil && sub == 0 {
+			reason, err := d.ReadVarString()
+			if err != nil {
+				return err
+			}
+			c.denied = append(c.denied, reason)
 		}
 	case 1:
 		inner, err := d.ReadVarBytes()

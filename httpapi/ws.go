@@ -36,6 +36,26 @@ func (a *api) serveWS(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("origin %q may not open WebSockets here; add it to --allowed-origins", r.Header.Get("Origin")))
 		return
 	}
+	info := qsync.SessionInfo{RemoteAddr: r.RemoteAddr}
+	var refuse qsync.CloseReason
+	var refuseDetail string
+	if a.cfg.REST != nil {
+		// Same rules as the REST API: the admin key, or a share token of
+		// this document (?token=); a viewer token gives a read-only session.
+		access, err := a.cfg.REST.Authorize(r.Context(), docID, RequestToken(r))
+		switch {
+		case errors.Is(err, ErrUnauthorized):
+			refuse, refuseDetail = qsync.Unauthorized, err.Error()
+		case errors.Is(err, ErrForbidden):
+			refuse, refuseDetail = qsync.Forbidden, err.Error()
+		case err != nil:
+			a.log.Error("websocket authorization failed", "doc", docID, "err", err)
+			writeError(w, http.StatusInternalServerError, "internal", "could not check the token; try again")
+			return
+		case access == AccessViewer:
+			info.ReadOnly = true
+		}
+	}
 	hw := &hijackCapture{ResponseWriter: w}
 	c, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // the origin was checked above, with our own rules
@@ -52,7 +72,13 @@ func (a *api) serveWS(w http.ResponseWriter, r *http.Request) {
 	// small, which roughly halves the memory an idle connection holds.
 	// (net/http does not track hijacked connections, so returning is fine.)
 	conn := wsConn{c: c, raw: hw.conn}
-	info := qsync.SessionInfo{RemoteAddr: r.RemoteAddr}
+	if refuse != 0 {
+		// Refused after the upgrade, with a close code: browsers hide HTTP
+		// statuses from WebSocket clients, and 4401/4403 stop y-websocket
+		// from retrying.
+		go a.hub.Refuse(conn, refuse, refuseDetail, info)
+		return
+	}
 	go a.hub.Serve(context.Background(), docID, conn, info)
 }
 

@@ -510,3 +510,23 @@ func (h *Hub) Ready() error {
 	}
 	return nil
 }
+
+// Refuse turns a client away before it joins (bad token, no permission):
+// for Unauthorized and Forbidden it first sends the y-protocols auth
+// "permission denied" message with detail (y-websocket logs it), then
+// closes conn with reason's code. It is logged and counted like any
+// session end.
+func (h *Hub) Refuse(conn Conn, reason CloseReason, detail string, info SessionInfo) {
+	h.metrics.SessionStarted()
+	if reason == Unauthorized || reason == Forbidden {
+		ctx, cancel := context.WithTimeout(context.Background(), h.cfg.WriteTimeout)
+		_ = conn.Write(ctx, encodePermissionDenied(detail))
+		cancel()
+	}
+	s := newSession(h, conn, info)
+	s.end(reason, detail, false)
+	<-s.connClosed
+	h.metrics.SessionEnded(reason)
+	h.log.Info("session refused", "reason", reason.String(), "code", reason.Code(), "detail", detail,
+		"remote", info.RemoteAddr)
+}

@@ -133,7 +133,11 @@ func (s *session) endReason() (CloseReason, string) {
 func (s *session) closeConn() {
 	s.closeOnce.Do(func() {
 		r, detail := s.endReason()
-		if code := r.Code(); code != 0 && r != MessageTooBig {
+		// For MessageTooBig the transport has sent the close frame already;
+		// Close then only waits for the peer's, reading off the rest of the
+		// oversized message, so that closing does not reset the socket
+		// under a client still sending (which would hide the 1009 from it).
+		if code := r.Code(); code != 0 {
 			// A clean close waits for the peer's close frame; a peer that
 			// is stuck or gone gets CloseGrace, then the socket is cut.
 			done := make(chan struct{})
@@ -150,7 +154,7 @@ func (s *session) closeConn() {
 			}
 			t.Stop()
 		} else {
-			// The peer is gone, or the transport already sent its close frame.
+			// The peer closed or is gone.
 			_ = s.conn.CloseNow()
 		}
 		close(s.connClosed)

@@ -36,6 +36,7 @@ type config struct {
 	allowedOrigins  string
 	maxMessageBytes int64
 	maxBodyBytes    int64
+	adminKey        string
 	createOnConnect bool
 	sessionQueue    int
 	roomInbox       int
@@ -67,6 +68,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.allowedOrigins, "allowed-origins", "", "comma-separated origins allowed to open WebSockets besides same-origin and localhost (https://app.example.com, *.example.com, or *)")
 	fs.Int64Var(&c.maxMessageBytes, "max-message-bytes", httpapi.DefaultMaxMessageBytes, "largest WebSocket message accepted; bigger ones close the connection with 1009")
 	fs.Int64Var(&c.maxBodyBytes, "max-body-bytes", httpapi.DefaultMaxBodyBytes, "largest REST request body (imports); bigger ones get 413")
+	fs.StringVar(&c.adminKey, "admin-key", "", "API key required by the REST API and WebSockets (Bearer or ?token=; share tokens also work); empty: no authentication")
 	fs.BoolVar(&c.createOnConnect, "create-on-connect", d.CreateOnConnect, "create a document when a client opens a name that does not exist")
 	fs.IntVar(&c.sessionQueue, "session-queue-bytes", d.SessionQueueBytes, "bytes that may wait to be sent to one client before it is cut off as a slow consumer (4500)")
 	fs.IntVar(&c.roomInbox, "room-inbox", d.InboxSize, "messages a document's inbox holds before readers wait")
@@ -187,6 +189,8 @@ func run(args []string) error {
 			Rooms:        hub,
 			Logger:       log,
 			MaxBodyBytes: c.maxBodyBytes,
+			AdminKey:     c.adminKey,
+			Editors:      hub.Editors,
 			CloseDeleted: func(ctx context.Context, id string) error { return hub.CloseDoc(ctx, id, qsync.DocumentDeleted) },
 			Unavailable:  func(err error) bool { return errors.Is(err, qsync.ErrShuttingDown) },
 		}),
