@@ -247,6 +247,7 @@ export async function mount (root, docId) {
       titleInput.title = 'Renaming needs the REST API, which this server does not provide yet.'
       return
     }
+    if (err.status === 401 || err.status === 403) return // the WebSocket's close says why
     if (err.status === 404) {
       banner('This document is not in the document list yet. It is created as you type.', { kind: 'info', key: 'doc-missing' })
       return
@@ -401,16 +402,33 @@ async function openShareDialog (docId) {
     if (copied) toast('Link copied')
   }
 
-  const body = [
-    h('p', { class: 'muted' }, info.auth_required
-      ? 'Anyone with an editor link can edit; a view-only link lets people read and follow along.'
-      : 'Anyone with the link can open this document on this server.'),
-    h('div', { class: 'share-buttons' },
-      h('button', { class: 'btn', type: 'button', 'data-role': 'editor', onclick: () => makeLink('editor') }, icon(ICONS.link), 'Copy editor link'),
-      h('button', { class: 'btn', type: 'button', 'data-role': 'viewer', onclick: () => makeLink('viewer') }, icon(ICONS.eye), 'Copy view-only link')),
-    linkField,
-    note
-  ]
+  async function copyThisPage () {
+    linkField.value = location.href
+    linkField.select()
+    note.textContent = (await copyText(location.href)) ? 'Link copied to the clipboard.' : 'Copy the link above (Ctrl+C / ⌘C).'
+  }
+
+  // Someone who came through a share link cannot make new links (that takes the API key),
+  // but can pass on the link they have.
+  const viaShareLink = info.auth_required && new URLSearchParams(location.search).has('token')
+  const body = viaShareLink
+    ? [
+        h('p', { class: 'muted' }, 'Only people with the API key can create new links. You can pass on the link you opened this document with.'),
+        h('div', { class: 'share-buttons' },
+          h('button', { class: 'btn', type: 'button', onclick: copyThisPage }, icon(ICONS.link), 'Copy this link')),
+        linkField,
+        note
+      ]
+    : [
+        h('p', { class: 'muted' }, info.auth_required
+          ? 'Anyone with an editor link can edit; a view-only link lets people read and follow along.'
+          : 'Anyone with the link can open this document on this server. This server does not require sign-in, so a view-only link opens read-only but is not enforced by the server.'),
+        h('div', { class: 'share-buttons' },
+          h('button', { class: 'btn', type: 'button', 'data-role': 'editor', onclick: () => makeLink('editor') }, icon(ICONS.link), 'Copy editor link'),
+          h('button', { class: 'btn', type: 'button', 'data-role': 'viewer', onclick: () => makeLink('viewer') }, icon(ICONS.eye), 'Copy view-only link')),
+        linkField,
+        note
+      ]
   await modal({ title: 'Share this document', body, actions: [{ label: 'Done', value: 'done', primary: true }] })
 }
 
