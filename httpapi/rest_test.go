@@ -53,7 +53,7 @@ func newRESTEnvAuth(t *testing.T, maxBody int64, adminKey string) *restEnv {
 		t.Fatal(err)
 	}
 	rest := NewREST(RESTConfig{
-		Store: store, Rooms: hub, MaxBodyBytes: maxBody, Version: "test", AdminKey: adminKey,
+		Store: store, Rooms: hub, Editors: hub.Editors, MaxBodyBytes: maxBody, Version: "test", AdminKey: adminKey,
 		CloseDeleted: func(ctx context.Context, id string) error { return hub.CloseDoc(ctx, id, qsync.DocumentDeleted) },
 		Unavailable:  func(err error) bool { return errors.Is(err, qsync.ErrShuttingDown) },
 	})
@@ -554,6 +554,11 @@ func TestRESTImportReachesTypingClient(t *testing.T) {
 	id := e.create("Live", "Typed here:\n\nSecond paragraph.\n", "markdown").ID
 	c := e.dial(id, 77)
 	waitFor(t, 2*time.Second, "client synced", func() bool { return strings.HasPrefix(c.markdown(), "Typed here:") })
+	var live docJSON
+	e.must(200, e.do("GET", "/api/v1/docs/"+id, "", nil)).json(t, &live)
+	if live.Editors != 1 {
+		t.Errorf("editors = %d with one client connected", live.Editors)
+	}
 
 	var typed strings.Builder
 	stop := make(chan struct{})
