@@ -1,0 +1,237 @@
+// Command quire runs the Quire collaboration server: y-websocket sessions
+// on /ws/{doc}, health and metrics, the browser app, data in one bbolt file.
+//
+// Every flag has an environment equivalent (QUIRE_ + the flag name in upper
+// case with dashes as underscores); a flag given on the command line wins.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/quire/quire/frontend"
+	"github.com/quire/quire/httpapi"
+	"github.com/quire/quire/storage"
+	qsync "github.com/quire/quire/sync"
+)
+
+type config struct {
+	addr            string
+	dataDir         string
+	allowedOrigins  string
+	maxMessageBytes int64
+	createOnConnect bool
+	sessionQueue    int
+	roomInbox       int
+	writeTimeout    time.Duration
+	pingInterval    time.Duration
+	pongTimeout     time.Duration
+	idleTimeout     time.Duration
+	compactUpdates  int
+	compactBytes    int64
+	compactIdle     time.Duration
+	shutdownTimeout time.Duration
+	logLevel        string
+	logFormat       string
+}
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "quire:", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string) (config, error) {
+	d := qsync.DefaultConfig
+	var c config
+	fs := flag.NewFlagSet("quire", flag.ContinueOnError)
+	fs.StringVar(&c.addr, "addr", "localhost:8080", "address to listen on (host:port; port 0 picks a free port)")
+	fs.StringVar(&c.dataDir, "data-dir", "./data", "directory of the database file (quire.db)")
+	fs.StringVar(&c.allowedOrigins, "allowed-origins", "", "comma-separated origins allowed to open WebSockets besides same-origin and localhost (https://app.example.com, *.example.com, or *)")
+	fs.Int64Var(&c.maxMessageBytes, "max-message-bytes", httpapi.DefaultMaxMessageBytes, "largest WebSocket message accepted; bigger ones close the connection with 1009")
+	fs.BoolVar(&c.createOnConnect, "create-on-connect", d.CreateOnConnect, "create a document when a client opens a name that does not exist")
+	fs.IntVar(&c.sessionQueue, "session-queue-bytes", d.SessionQueueBytes, "bytes that may wait to be sent to one client before it is cut off as a slow consumer (4500)")
+	fs.IntVar(&c.roomInbox, "room-inbox", d.InboxSize, "messages a document's inbox holds before readers wait")
+	fs.DurationVar(&c.writeTimeout, "write-timeout", d.WriteTimeout, "time limit of one write to a client")
+	fs.DurationVar(&c.pingInterval, "ping-interval", d.PingInterval, "ping a client that has sent nothing for this long")
+	fs.DurationVar(&c.pongTimeout, "pong-timeout", d.PongTimeout, "drop a client whose pong takes longer than this")
+	fs.DurationVar(&c.idleTimeout, "idle-timeout", d.IdleTimeout, "unload a document that has had no client for this long")
+	fs.IntVar(&c.compactUpdates, "compact-updates", d.CompactUpdates, "snapshot a document after this many logged updates (0: never)")
+	fs.Int64Var(&c.compactBytes, "compact-bytes", d.CompactBytes, "snapshot a document after this many logged bytes (0: never)")
+	fs.DurationVar(&c.compactIdle, "compact-idle", d.CompactIdle, "snapshot a document after this long without updates (0: never)")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 20*time.Second, "time allowed for a graceful shutdown")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
+
+	// Environment first, so command-line flags override it.
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "QUIRE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		f.Usage += " (env " + name + ")"
+		if v, ok := os.LookupEnv(name); ok {
+			if err := f.Value.Set(v); err != nil && envErr == nil {
+				envErr = fmt.Errorf("%s=%q: %w", name, v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return c, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return c, nil
+}
+
+func newLogger(level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: want text or json", format)
+}
+
+func run(args []string) error {
+	c, err := parseFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(c.logLevel, c.logFormat)
+	if err != nil {
+		return err
+	}
+	slog.SetDefault(log)
+	raiseFileLimit(log)
+
+	dbPath := filepath.Join(c.dataDir, "quire.db")
+	store, err := storage.OpenBolt(dbPath, storage.BoltOptions{})
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			log.Error("closing store", "err", err)
+		}
+	}()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := httpapi.NewMetrics(reg)
+	hub, err := qsync.NewHub(qsync.Config{
+		Store:             store,
+		Logger:            log,
+		Metrics:           metrics,
+		CreateOnConnect:   c.createOnConnect,
+		InboxSize:         c.roomInbox,
+		SessionQueueBytes: c.sessionQueue,
+		WriteTimeout:      c.writeTimeout,
+		PingInterval:      c.pingInterval,
+		PongTimeout:       c.pongTimeout,
+		IdleTimeout:       c.idleTimeout,
+		CompactUpdates:    c.compactUpdates,
+		CompactBytes:      c.compactBytes,
+		CompactIdle:       c.compactIdle,
+	})
+	if err != nil {
+		return err
+	}
+	var origins []string
+	if c.allowedOrigins != "" {
+		origins = strings.Split(c.allowedOrigins, ",")
+	}
+	handler := httpapi.NewHandler(httpapi.Config{
+		Hub:             hub,
+		Store:           store,
+		Logger:          log,
+		Gatherer:        reg,
+		AllowedOrigins:  origins,
+		MaxMessageBytes: c.maxMessageBytes,
+		Frontend:        frontend.Handler(),
+	})
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	addr := ln.Addr().String()
+	log.Info("listening", "addr", addr, "url", "http://"+addr, "data", dbPath)
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	select {
+	case s := <-sig:
+		log.Info("shutting down", "signal", s.String())
+	case err := <-serveErr:
+		log.Error("server stopped", "err", err)
+	}
+	signal.Stop(sig)
+
+	ctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
+	defer cancel()
+	// Stop accepting; WebSockets are hijacked, so Shutdown does not wait
+	// for them: the hub closes them with 1012 after flushing.
+	if err := srv.Shutdown(ctx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	if err := hub.Shutdown(ctx); err != nil {
+		log.Error("hub shutdown incomplete", "err", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// raiseFileLimit lifts the soft open-files limit to the hard limit: every
+// WebSocket is a file descriptor.
+func raiseFileLimit(log *slog.Logger) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		log.Warn("reading open-files limit", "err", err)
+		return
+	}
+	if lim.Cur < lim.Max {
+		old := lim.Cur
+		lim.Cur = lim.Max
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			log.Warn("raising open-files limit", "err", err)
+			return
+		}
+		log.Debug("raised open-files limit", "from", strconv.FormatUint(old, 10), "to", strconv.FormatUint(lim.Cur, 10))
+	}
+}

@@ -1,0 +1,200 @@
+package sync
+
+import (
+	"context"
+	gosync "sync"
+	"sync/atomic"
+	"time"
+)
+
+// outMsg is one encoded message. The same outMsg (same bytes) is queued to
+// every session it goes to: a broadcast is encoded once.
+type outMsg struct {
+	data []byte
+}
+
+// session is one connected client of one room.
+//
+// Idle cost is kept small on purpose (thousands of idle clients): no buffers
+// are allocated until something is queued, and the writer goroutine exists
+// only while the queue is non-empty. The only permanent goroutine per client
+// is the one blocked in Conn.Read (Hub.Serve's caller).
+type session struct {
+	id       uint64
+	conn     Conn
+	hub      *Hub
+	info     SessionInfo
+	started  time.Time
+	lastRead atomic.Int64 // unix nanos of the last message read
+
+	// Owned by the room goroutine.
+	awarenessIDs []uint64 // awareness client ids whose state this session sent
+
+	pinging atomic.Bool // a keepalive ping is in flight
+
+	mu          gosync.Mutex // guards the fields below
+	queue       []*outMsg
+	queuedBytes int
+	writing     bool // the writer goroutine is running
+	ended       bool // a close reason is set; nothing more is queued
+	drain       bool // the writer sends what is queued, then closes
+	reason      CloseReason
+	detail      string
+
+	closeOnce  gosync.Once
+	connClosed chan struct{} // closed once the connection is closed
+}
+
+// SessionInfo describes a client for logs and permissions.
+type SessionInfo struct {
+	RemoteAddr string
+	// ReadOnly sessions receive the document and awareness but their
+	// updates are not applied (viewer share tokens).
+	ReadOnly bool
+}
+
+func newSession(h *Hub, conn Conn, info SessionInfo) *session {
+	s := &session{
+		id:         h.nextSessionID.Add(1),
+		conn:       conn,
+		hub:        h,
+		info:       info,
+		started:    time.Now(),
+		connClosed: make(chan struct{}),
+	}
+	s.lastRead.Store(s.started.UnixNano())
+	return s
+}
+
+// enqueue queues m for sending and reports whether it was accepted. Past the
+// byte limit the session is cut off (SlowConsumer) in the background: the
+// caller, usually the room, never blocks on a client.
+func (s *session) enqueue(m *outMsg) bool {
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return false
+	}
+	limit := s.hub.cfg.SessionQueueBytes
+	// One message larger than the limit is still sent when the queue is
+	// empty (a big document's first sync), otherwise the client could never
+	// load it.
+	if len(s.queue) > 0 && s.queuedBytes+len(m.data) > limit {
+		dropped, droppedBytes := len(s.queue)+1, s.queuedBytes+len(m.data)
+		queued := s.queuedBytes
+		s.mu.Unlock()
+		s.hub.metrics.QueueDropped(dropped, droppedBytes)
+		s.hub.log.Warn("slow consumer detected", "session", s.id, "queued_bytes", queued,
+			"limit_bytes", limit, "remote", s.info.RemoteAddr)
+		s.end(SlowConsumer, "", false)
+		return false
+	}
+	s.queue = append(s.queue, m)
+	s.queuedBytes += len(m.data)
+	if !s.writing {
+		s.writing = true
+		go s.writeLoop()
+	}
+	s.mu.Unlock()
+	return true
+}
+
+// end records why the session ends (the first reason wins) and closes the
+// connection with the reason's code, in the background. With drain, what is
+// already queued is sent first. It reports whether this call set the reason.
+func (s *session) end(r CloseReason, detail string, drain bool) bool {
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return false
+	}
+	s.ended = true
+	s.reason = r
+	s.detail = detail
+	if drain && s.writing {
+		s.drain = true // the writer closes once the queue is empty
+		s.mu.Unlock()
+		return true
+	}
+	s.queue = nil
+	s.queuedBytes = 0
+	s.mu.Unlock()
+	go s.closeConn()
+	return true
+}
+
+func (s *session) endReason() (CloseReason, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reason, s.detail
+}
+
+// closeConn closes the connection once, with the recorded reason's code.
+func (s *session) closeConn() {
+	s.closeOnce.Do(func() {
+		r, detail := s.endReason()
+		if code := r.Code(); code != 0 && r != MessageTooBig {
+			_ = s.conn.Close(code, closeText(r, detail))
+		} else {
+			// The peer is gone, or the transport already sent its close frame.
+			_ = s.conn.CloseNow()
+		}
+		close(s.connClosed)
+	})
+}
+
+func (s *session) writeLoop() {
+	for {
+		s.mu.Lock()
+		if s.ended && !s.drain {
+			s.writing = false
+			s.mu.Unlock()
+			return
+		}
+		if len(s.queue) == 0 {
+			s.writing = false
+			drain := s.drain
+			s.queue = nil // release the backing array while idle
+			s.mu.Unlock()
+			if drain {
+				s.closeConn()
+			}
+			return
+		}
+		m := s.queue[0]
+		s.queue[0] = nil
+		s.queue = s.queue[1:]
+		s.queuedBytes -= len(m.data)
+		s.mu.Unlock()
+
+		ctx, cancel := context.WithTimeout(context.Background(), s.hub.cfg.WriteTimeout)
+		err := s.conn.Write(ctx, m.data)
+		cancel()
+		if err != nil {
+			if !s.end(WriteFailed, err.Error(), false) {
+				// Already ending (perhaps draining): stop writing and close.
+				s.mu.Lock()
+				s.writing = false
+				s.queue = nil
+				s.mu.Unlock()
+				go s.closeConn()
+			}
+			return
+		}
+		s.hub.metrics.MessageSent(len(m.data))
+	}
+}
+
+// ping probes a client that has been silent; run in its own short-lived
+// goroutine by the room's keepalive tick.
+func (s *session) ping() {
+	defer s.pinging.Store(false)
+	ctx, cancel := context.WithTimeout(context.Background(), s.hub.cfg.PongTimeout)
+	err := s.conn.Ping(ctx)
+	cancel()
+	if err != nil {
+		s.end(PingTimeout, "", false)
+		return
+	}
+	s.lastRead.Store(time.Now().UnixNano())
+}
