@@ -30,6 +30,11 @@ type Config struct {
 	MaxMessageBytes int64
 	// Frontend serves every path no API route takes (nil: 404).
 	Frontend http.Handler
+	// Authorize decides what a token allows on a document, for /ws and
+	// /hocuspocus alike (nil: everyone may edit).
+	Authorize qsync.Authorizer
+	// Hocuspocus tunes /hocuspocus (its Authorize is the one above).
+	Hocuspocus qsync.HocuspocusConfig
 }
 
 // DefaultMaxMessageBytes is the default WebSocket message limit: big enough
@@ -56,6 +61,7 @@ func NewHandler(cfg Config) http.Handler {
 		r.Handle("/metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
 	}
 	r.Get("/ws/*", a.serveWS)
+	a.mountHocuspocus(r)
 	if cfg.Frontend != nil {
 		r.Handle("/*", cfg.Frontend)
 	}

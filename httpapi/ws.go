@@ -43,10 +43,16 @@ func (a *api) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // Accept wrote the HTTP error
 	}
 	c.SetReadLimit(a.cfg.MaxMessageBytes)
+	scope, err := a.authorizeWS(r, docID)
+	if err != nil {
+		a.log.Info("websocket token refused", "doc", docID, "remote", r.RemoteAddr, "err", err)
+		refuseWS(c, err)
+		return
+	}
 	// The session outlives nothing the request context guards; hijacked
 	// connections are never cancelled by the server anyway.
 	ctx := context.WithoutCancel(r.Context())
-	a.hub.Serve(ctx, docID, wsConn{c}, qsync.SessionInfo{RemoteAddr: r.RemoteAddr})
+	a.hub.Serve(ctx, docID, wsConn{c}, qsync.SessionInfo{RemoteAddr: r.RemoteAddr, ReadOnly: scope == qsync.ScopeReadOnly})
 }
 
 // wsConn adapts a coder/websocket connection to sync.Conn.
