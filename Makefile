@@ -4,7 +4,7 @@ GO ?= go
 RACE_PKGS := ./sync/... ./storage/... ./httpapi/...
 
 .PHONY: test lint test-go test-race bench-storage fuzz-crdt
-test: lint oracle-deps content-deps test-go test-race frontend-check fuzz-crdt
+test: lint oracle-deps content-deps test-go test-race frontend-check fuzz-crdt e2e-hocuspocus
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -75,3 +75,15 @@ content-deps: $(PM_ORACLE_DIR)/node_modules
 
 content-goldens: content-deps
 	cd $(PM_ORACLE_DIR) && node gen.mjs
+
+# Hocuspocus clients (e2e/hocuspocus): the real @hocuspocus/provider 4.8.0 (and y-websocket)
+# against the real binary, built once here for every test file.
+HOCUS_DIR := e2e/hocuspocus
+.PHONY: e2e-hocuspocus
+$(HOCUS_DIR)/node_modules: $(HOCUS_DIR)/package-lock.json
+	cd $(HOCUS_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+e2e-hocuspocus: $(HOCUS_DIR)/node_modules
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && $(GO) build -o "$$tmp/quire" ./cmd/quire && \
+	  cd $(HOCUS_DIR) && QUIRE_BIN="$$tmp/quire" node --test --test-concurrency=1

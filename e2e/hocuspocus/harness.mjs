@@ -112,6 +112,9 @@ export async function attach (socket, name, { token = null, doc = new Y.Doc(), w
 /** A y-websocket client of document name. */
 export async function yWebsocket (server, name, { doc = new Y.Doc(), params = {} } = {}) {
   const provider = new WebsocketProvider(server.wsURL, name, doc, { WebSocketPolyfill: WebSocket, params, disableBc: true })
+  // The provider leaves its Awareness (and that one's timer) alive; tests end with destroy().
+  const destroy = provider.destroy.bind(provider)
+  provider.destroy = () => { destroy(); provider.awareness.destroy() }
   await waitFor(() => provider.synced, `y-websocket ${name} synced`)
   return provider
 }
