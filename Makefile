@@ -4,7 +4,7 @@ GO ?= go
 RACE_PKGS := ./sync/... ./storage/... ./httpapi/...
 
 .PHONY: test lint test-go test-race bench-storage fuzz-crdt
-test: lint oracle-deps content-deps test-go test-race frontend-check fuzz-crdt e2e-hocuspocus
+test: lint oracle-deps content-deps test-go test-race frontend-check fuzz-crdt load-smoke oracle-fresh e2e-yjs e2e-hocuspocus
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -17,7 +17,7 @@ test-race:
 	$(GO) test -race $(RACE_PKGS)
 
 # Browser app (frontend/): dist/ is committed so `go run` needs no Node; the check rebuilds
-# into a temporary folder and fails if the committed bundle differs.
+# into a temporary folder, fails if the committed bundle differs, and runs the unit tests.
 .PHONY: frontend-build frontend-check
 frontend/node_modules:
 	cd frontend && npm ci --no-audit --no-fund
@@ -29,6 +29,7 @@ frontend-check: frontend/node_modules
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && (cd frontend && node build.mjs "$$tmp") && \
 	  if ! diff -r frontend/dist "$$tmp" >/dev/null; then diff -rq frontend/dist "$$tmp"; \
 	    echo "frontend/dist differs from a fresh build: run 'make frontend-build' and commit frontend/dist"; exit 1; fi
+	cd frontend && node --test --test-timeout=60000 test/
 
 # CRDT oracle (crdt/testdata/oracle): real Yjs 13.6.33 checks the Go CRDT.
 # oracle-fresh replays freshly generated sessions (set QUIRE_ORACLE_SEED to
@@ -52,6 +53,19 @@ bench-crdt: oracle-deps
 	    st=$$?; cat "$$out"; [ $$st -eq 0 ]; } && \
 	  node --expose-gc $(ORACLE_DIR)/bench.mjs --go "$$out"
 
+# End-to-end (e2e/yjs/): the real quire binary, built once, against real Yjs clients
+# (y-websocket's WebsocketProvider) in Node. QUIRE_E2E_VERBOSE=1 echoes the server logs.
+E2E_YJS_DIR := e2e/yjs
+.PHONY: e2e-yjs
+$(E2E_YJS_DIR)/node_modules: $(E2E_YJS_DIR)/package-lock.json
+	cd $(E2E_YJS_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+e2e-yjs: $(E2E_YJS_DIR)/node_modules
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  $(GO) build -o "$$tmp/quire" ./cmd/quire && \
+	  cd $(E2E_YJS_DIR) && QUIRE_BIN="$$tmp/quire" node --test --test-concurrency=1 --test-timeout=60000 test/
+
 # Fuzz the crdt decoders (~20 s each): malformed input must return an error,
 # never panic, and never change the document.
 fuzz-crdt:
@@ -61,6 +75,18 @@ fuzz-crdt:
 # Not part of `test`: storage benchmarks with real fsync (see storage/bolt_test.go).
 bench-storage:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./storage/
+
+# Live collaboration server (sync/, httpapi/, cmd/quire). Its tests run in test-go and
+# test-race; sync-golden regenerates the y-protocols golden messages with real y-protocols.
+.PHONY: run build-server sync-golden
+run:
+	$(GO) run ./cmd/quire
+
+build-server:
+	$(GO) build -o quire ./cmd/quire
+
+sync-golden:
+	cd sync/testdata/yprotocols && npm ci --no-audit --no-fund && node gen.mjs > golden.json
 
 # Content formats (httpapi/content): goldens written by real TipTap 3 editors through
 # y-tiptap, read back by y-prosemirror (content-goldens regenerates them); the Go
@@ -75,6 +101,21 @@ content-deps: $(PM_ORACLE_DIR)/node_modules
 
 content-goldens: content-deps
 	cd $(PM_ORACLE_DIR) && node gen.mjs
+
+# Browser tests (e2e/browser/): the real binary and Debian's Chromium (/usr/bin/chromium,
+# `apt-get install -y chromium`), driven by playwright-core. Screenshots: e2e/browser/test-results/.
+.PHONY: e2e-browser
+e2e/browser/node_modules:
+	cd e2e/browser && npm ci --no-audit --no-fund
+
+e2e-browser: e2e/browser/node_modules
+	cd e2e/browser && node --test --test-concurrency=1 --test-timeout=180000
+
+# Load tool (cmd/quire-load): a tiny load against the real binary (4 docs x 3 editors, 5 s);
+# fails if any edit is lost, duplicated or diverges. Figures come from e2e/load runs, not here.
+.PHONY: load-smoke
+load-smoke:
+	e2e/load/run.sh quire -docs 4 -clients 3 -rate 5 -duration 5s -drain 10s
 
 # Hocuspocus clients (e2e/hocuspocus): the real @hocuspocus/provider 4.8.0 (and y-websocket)
 # against the real binary, built once here for every test file.

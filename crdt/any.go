@@ -280,3 +280,91 @@ func (d *Decoder) readAny(depth int) (any, error) {
 	}
 	return nil, fmt.Errorf("%w: unknown value tag %d", ErrMalformed, tag)
 }
+
+// jsReencodeAny re-encodes one Any value (raw, already validated by
+// ReadAny) the way Yjs does after decoding it into a JavaScript value: an
+// object keeps each key once, at its first position, with its last value,
+// and lists array-index keys first in ascending order (Object.keys order).
+func jsReencodeAny(raw []byte) []byte {
+	d := NewDecoder(raw)
+	var e Encoder
+	if err := d.reencodeJS(&e, 0); err != nil {
+		return raw
+	}
+	return e.Bytes()
+}
+
+func (d *Decoder) reencodeJS(e *Encoder, depth int) error {
+	if depth > maxAnyDepth {
+		return ErrMalformed
+	}
+	start := d.pos
+	tag, err := d.ReadUint8()
+	if err != nil {
+		return err
+	}
+	switch tag {
+	case 118:
+		n, err := d.ReadVarUint()
+		if err != nil {
+			return err
+		}
+		var keys []string
+		vals := map[string][]byte{}
+		for range n {
+			k, err := d.ReadVarString()
+			if err != nil {
+				return err
+			}
+			var ve Encoder
+			if err := d.reencodeJS(&ve, depth+1); err != nil {
+				return err
+			}
+			if _, seen := vals[k]; !seen {
+				keys = append(keys, k)
+			}
+			vals[k] = ve.Bytes()
+		}
+		// Object.keys order: array indexes ascending, then insertion order.
+		var idx, rest []string
+		for _, k := range keys {
+			if _, ok := arrayIndex(k); ok {
+				idx = append(idx, k)
+			} else {
+				rest = append(rest, k)
+			}
+		}
+		sort.Slice(idx, func(i, j int) bool {
+			a, _ := arrayIndex(idx[i])
+			b, _ := arrayIndex(idx[j])
+			return a < b
+		})
+		e.WriteUint8(118)
+		e.WriteVarUint(uint64(len(keys)))
+		for _, k := range append(idx, rest...) {
+			e.WriteVarString(k)
+			e.WriteBytes(vals[k])
+		}
+		return nil
+	case 117:
+		n, err := d.ReadVarUint()
+		if err != nil {
+			return err
+		}
+		e.WriteUint8(117)
+		e.WriteVarUint(n)
+		for range n {
+			if err := d.reencodeJS(e, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// Scalars: as lib0 writes the JavaScript value read.
+	d.pos = start
+	v, err := d.readAny(depth)
+	if err != nil {
+		return err
+	}
+	return e.WriteAny(v)
+}

@@ -105,3 +105,29 @@ func deleteSetFromStore(s *structStore) *deleteSet {
 	}
 	return ds
 }
+
+// v2RoundTrip returns ds as Yjs reads it back after storing it in the v2
+// format, which is how Yjs keeps pending deletions. The v2 encoding writes
+// clock differences as unsigned numbers; a run listed after a later one
+// (possible only in hand-made updates) gives a negative difference, which
+// lib0 writes as its low 7 bits. Sorted delete sets come back unchanged.
+func v2RoundTrip(ds *deleteSet) *deleteSet {
+	for c, dels := range ds.clients {
+		var encCur, decCur uint64
+		out := make([]deleteItem, len(dels))
+		for i, d := range dels {
+			var diff uint64
+			if d.clock >= encCur {
+				diff = d.clock - encCur
+			} else {
+				diff = (128 - (encCur-d.clock)%128) % 128
+			}
+			clock := decCur + diff
+			out[i] = deleteItem{clock, d.len}
+			encCur = d.clock + d.len
+			decCur = clock + d.len
+		}
+		ds.clients[c] = out
+	}
+	return ds
+}

@@ -189,6 +189,9 @@ func (d *Doc) ApplyUpdate(update []byte) (err error) {
 		return fmt.Errorf("crdt: apply update: called inside a transaction")
 	}
 	u, err := decodeUpdate(update)
+	if err == nil {
+		err = u.validateAgainst(d.store.state)
+	}
 	if err != nil {
 		return fmt.Errorf("crdt: apply update: %w", err)
 	}
@@ -232,14 +235,13 @@ func (d *Doc) readUpdate(tr *transaction, clients map[uint64][]*Item, ds []dsEnt
 					p.missing[client] = clock
 				}
 			}
-			for client, refs := range rest.clients {
-				p.clients[client] = mergeStructLists(p.clients[client], refs)
+			merged, err := MergeUpdates([][]byte{p.update, rest.update})
+			if err != nil {
+				panic(fmt.Errorf("merging pending structs: %w", err))
 			}
+			p.update = merged
 		}
 	} else if rest != nil {
-		for client, refs := range rest.clients {
-			rest.clients[client] = mergeStructLists(nil, refs)
-		}
 		s.pending = rest
 	}
 	dsRest := d.applyDeleteSet(tr, ds)
@@ -259,34 +261,12 @@ func (d *Doc) readUpdate(tr *transaction, clients map[uint64][]*Item, ds []dsEnt
 	if retry {
 		p := s.pending
 		s.pending = nil
-		d.readUpdate(tr, p.clients, nil)
-	}
-}
-
-// mergeStructLists merges two clock-sorted lists of one client's pending
-// structs, dropping Skips (gaps are implicit) and structs the other list
-// already covers, as Yjs' mergeUpdates does.
-func mergeStructLists(a, b []*Item) []*Item {
-	all := make([]*Item, 0, len(a)+len(b))
-	for _, l := range [][]*Item{a, b} {
-		for _, st := range l {
-			if !st.isSkip() {
-				all = append(all, st)
-			}
+		u, err := decodeUpdate(p.update)
+		if err != nil {
+			panic(fmt.Errorf("decoding pending structs: %w", err))
 		}
+		d.readUpdate(tr, u.clients, u.ds)
 	}
-	sort.SliceStable(all, func(i, j int) bool { return all[i].id.Clock < all[j].id.Clock })
-	out := all[:0]
-	var end uint64
-	for _, st := range all {
-		e := st.id.Clock + uint64(st.length)
-		if len(out) > 0 && e <= end {
-			continue
-		}
-		out = append(out, st)
-		end = max(end, e)
-	}
-	return out
 }
 
 // dsEntries lists a delete set in the order Yjs writes it.
@@ -332,10 +312,11 @@ func (d *Doc) integrateStructs(tr *transaction, clients map[uint64][]*Item) *pen
 	if cur == nil {
 		return nil
 	}
-	rest := &pendingStructs{clients: map[uint64][]*Item{}, missing: map[uint64]uint64{}}
+	restClients := map[uint64][]*Item{}
+	missingSV := map[uint64]uint64{}
 	updateMissing := func(client, clock uint64) {
-		if m, ok := rest.missing[client]; !ok || m > clock {
-			rest.missing[client] = clock
+		if m, ok := missingSV[client]; !ok || m > clock {
+			missingSV[client] = clock
 		}
 	}
 	var stack []*Item
@@ -345,12 +326,12 @@ func (d *Doc) integrateStructs(tr *transaction, clients map[uint64][]*Item) *pen
 			client := it.id.Client
 			if l := refsOf[client]; l != nil {
 				l.i--
-				rest.clients[client] = l.refs[l.i:]
+				restClients[client] = l.refs[l.i:]
 				delete(refsOf, client)
 				l.i = 0
 				l.refs = nil
 			} else {
-				rest.clients[client] = []*Item{it}
+				restClients[client] = []*Item{it}
 			}
 			kept := ids[:0]
 			for _, c := range ids {
@@ -380,7 +361,7 @@ func (d *Doc) integrateStructs(tr *transaction, clients map[uint64][]*Item) *pen
 			} else if missing, isMissing := head.getMissing(tr, s); isMissing {
 				stack = append(stack, head)
 				l := refsOf[missing]
-				if l == nil || l.i == len(l.refs) {
+				if l == nil || l.i == len(l.refs) || missing == client {
 					// Depends on an update that has not arrived.
 					updateMissing(missing, s.state(missing))
 					addStackToRest()
@@ -409,10 +390,24 @@ func (d *Doc) integrateStructs(tr *transaction, clients map[uint64][]*Item) *pen
 			cur.i++
 		}
 	}
-	if len(rest.clients) > 0 {
-		return rest
+	if len(restClients) == 0 {
+		return nil
 	}
-	return nil
+	// Yjs keeps the rest as an update: every client's remaining structs
+	// (contiguous, Skips included) and no deletions.
+	e := NewEncoderSize(256)
+	e.WriteVarUint(uint64(len(restClients)))
+	for _, client := range sortedClientsDesc(restClients) {
+		refs := restClients[client]
+		e.WriteVarUint(uint64(len(refs)))
+		e.WriteVarUint(client)
+		e.WriteVarUint(refs[0].id.Clock)
+		for _, st := range refs {
+			st.writeStruct(e, 0, true)
+		}
+	}
+	e.WriteVarUint(0)
+	return &pendingStructs{update: e.Bytes(), missing: missingSV}
 }
 
 // applyDeleteSet deletes what the entries name and returns the deletions
@@ -432,7 +427,9 @@ func (d *Doc) applyDeleteSet(tr *transaction, entries []dsEntry) *deleteSet {
 		for _, del := range e.dels {
 			clock, end := del.clock, del.clock+del.len
 			if clock >= state {
-				addUnapplied(client, clock, end-clock)
+				if end > clock { // empty ranges were checked when decoding
+					addUnapplied(client, clock, end-clock)
+				}
 				continue
 			}
 			if state < end {
@@ -459,6 +456,9 @@ func (d *Doc) applyDeleteSet(tr *transaction, entries []dsEntry) *deleteSet {
 				}
 			}
 		}
+	}
+	if unapplied != nil {
+		unapplied = v2RoundTrip(unapplied)
 	}
 	return unapplied
 }

@@ -130,6 +130,15 @@ func (it *Item) getMissing(tr *transaction, s *structStore) (uint64, bool) {
 	if p := it.pref; p != nil && !p.isKey && p.id.Client != it.id.Client && p.id.Clock >= s.state(p.id.Client) {
 		return p.id.Client, true
 	}
+	// A reference to a later clock of the item's own client cannot be
+	// resolved (Yjs throws); checked before applying, this can only happen
+	// to pending structs: they stay pending.
+	own := s.state(it.id.Client)
+	if (it.hasOrigin() && it.origin.Client == it.id.Client && it.origin.Clock >= own) ||
+		(it.hasRight() && it.rightOrigin.Client == it.id.Client && it.rightOrigin.Clock >= own) ||
+		(it.pref != nil && !it.pref.isKey && it.pref.id.Client == it.id.Client && it.pref.id.Clock >= own) {
+		return it.id.Client, true
+	}
 	if it.hasOrigin() {
 		it.left = s.getItemCleanEnd(tr, it.origin)
 		it.origin = it.left.lastID()
@@ -170,10 +179,12 @@ func (it *Item) integrate(tr *transaction, offset int) {
 	s := &tr.doc.store
 	if offset > 0 {
 		it.id.Clock += uint64(offset)
-		it.left = s.getItemCleanEnd(tr, ID{it.id.Client, it.id.Clock - 1})
-		it.origin = it.left.lastID()
-		it.info |= flagOrigin
-		it.content = it.content.splice(offset)
+		if !it.isGC() { // a GC run only gets shorter (Yjs GC.integrate)
+			it.left = s.getItemCleanEnd(tr, ID{it.id.Client, it.id.Clock - 1})
+			it.origin = it.left.lastID()
+			it.info |= flagOrigin
+			it.content = it.content.splice(offset)
+		}
 		it.length -= offset
 	}
 	it.pref = nil

@@ -295,3 +295,41 @@ func describeUpdates(t testing.TB, want, got []byte) string {
 	}
 	return string(out)
 }
+
+// yjsApply has real Yjs apply each list of base64 updates to a fresh doc
+// (apply.mjs) and returns what each doc holds afterwards.
+func yjsApply(t testing.TB, roots []oracleRoot, replicas [][]string) []oracleCheck {
+	t.Helper()
+	type replicaIn struct {
+		Updates []string `json:"updates"`
+	}
+	in := struct {
+		GC       bool         `json:"gc"`
+		Roots    []oracleRoot `json:"roots"`
+		Replicas []replicaIn  `json:"replicas"`
+	}{GC: true, Roots: roots}
+	for _, r := range replicas {
+		in.Replicas = append(in.Replicas, replicaIn{Updates: r})
+	}
+	dir := t.TempDir()
+	inFile, outFile := filepath.Join(dir, "updates.json"), filepath.Join(dir, "yjs.json")
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(inFile, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runNode(t, "apply.mjs", inFile, outFile)
+	b, err = os.ReadFile(outFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Replicas []oracleCheck `json:"replicas"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out.Replicas
+}

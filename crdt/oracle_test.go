@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -147,6 +148,15 @@ func replaySessions(t *testing.T, sessions []*oracleSession, context string) {
 	}
 }
 
+func TestOracleCorpus(t *testing.T) {
+	sessions := readSessions(t, filepath.Join(oracleDir, "corpus"))
+	if len(sessions) < 100 {
+		t.Fatalf("corpus holds %d sessions, want at least 100", len(sessions))
+	}
+	replaySessions(t, sessions, "corpus")
+	t.Logf("replayed %d corpus sessions", len(sessions))
+}
+
 // TestOracleFresh runs QUIRE_ORACLE_SESSIONS freshly generated sessions
 // (none when unset; `make oracle-fresh` runs 2,000).
 func TestOracleFresh(t *testing.T) {
@@ -201,5 +211,31 @@ func generateSessions(t *testing.T, seed string, n int, dir string) {
 		if err != nil {
 			t.Fatalf("gen.mjs (seed %s, part %d): %v\n%s", seed, i, err, outs[i])
 		}
+	}
+}
+
+// TestOracleGCRunOverlap: an update whose GC run starts before the clock the
+// document already has (two merged updates from a fresh session, seed
+// 755601605 session 312) must integrate only the new part of the run, as
+// Yjs does, and then match Yjs exactly.
+func TestOracleGCRunOverlap(t *testing.T) {
+	roots := []oracleRoot{{Name: "text", Type: "Text"}, {Name: "map", Type: "Map"}, {Name: "array", Type: "Array"}, {Name: "default", Type: "XmlFragment"}}
+	updates := []string{
+		"AQEkAAAMAvr///8PAQENJAEADA==",
+		"ARgkAAATCiAoAPWq4eoNAAFiAXcAgSQhAQAJR/r///8PPAMHaGVhZGluZwcAJD4GBAAkPw/OqfCdhJ7wn5GN8J+PvSAoACQ+BWxl" +
+			"dmVsAX0BhyQiAwlwYXJhZ3JhcGgHACRJBgQAJEoMw7zjgYvjgap0YWIJCgnH+v///w87+v///w8UAwhsaXN0SXRlbQcAJFsDCXBh" +
+			"cmFncmFwaAcAJFwGBAAkXQbDqc6pw5/E9arh6g0W9arh6g0XDOKAlMOpJmFtcDvDn0f1quHqDREDCXBhcmFncmFwaAcAJGkGxyQ+" +
+			"+v///w88AwlwYXJhZ3JhcGgHACRrBgQAJGwRIOa8ouWtlzx0YWc+aXBzdW3E+v///w9e+v///w9fBPCfmIAE+v///w8DAQ09CUcK" +
+			"9arh6g0BHwb/////BwMSAR0BJgIkBAATKAUwATML",
+	}
+	d := newOracleDoc(3713553781, true, roots)
+	for i, u := range updates {
+		if err := d.ApplyUpdate(mustB64(t, u)); err != nil {
+			t.Fatalf("update %d: %v", i, err)
+		}
+	}
+	want := yjsApply(t, roots, [][]string{updates})[0]
+	if errs := checkAgainst(t, d, roots, want); len(errs) > 0 {
+		t.Fatalf("differs from Yjs:\n%s", strings.Join(errs, "\n"))
 	}
 }

@@ -14,11 +14,12 @@ type structStore struct {
 
 type structList struct{ s []*Item }
 
-// pendingStructs is Yjs' store.pendingStructs: per client, the structs
-// that could not be integrated (sorted by clock), and for each client the
-// lowest clock whose arrival may unblock them.
+// pendingStructs is Yjs' store.pendingStructs: an update holding the
+// structs that could not be integrated yet (merged with mergeUpdates as
+// more arrive, re-applied whole when a missing clock arrives), and for each
+// client the lowest clock whose arrival may unblock them.
 type pendingStructs struct {
-	clients map[uint64][]*Item
+	update  []byte
 	missing map[uint64]uint64
 }
 

@@ -127,6 +127,68 @@ func decodeUpdate(update []byte) (*decodedUpdate, error) {
 	return u, nil
 }
 
+// validateAgainst rejects what Yjs would fail on when applying u to a
+// store in state state: a struct referring to a clock of its own client
+// that will not exist when it is integrated, and an empty deletion range
+// beyond what the client will have. (Yjs throws there, half way through
+// the update; Quire rejects the update whole.)
+func (u *decodedUpdate) validateAgainst(state func(client uint64) uint64) error {
+	ends := map[uint64]uint64{}
+	for client, refs := range u.clients {
+		// s is the client's state when each struct is reached; after a gap
+		// the client's remaining structs wait as pending, unchecked.
+		s := state(client)
+		end := s
+		for _, it := range refs {
+			end = max(end, it.id.Clock+uint64(it.length))
+			if it.id.Clock > s || (it.isItem() && it.dependsOnOthers(state)) {
+				// From here on Yjs may keep the structs pending rather
+				// than fail; they are checked when integrated.
+				break
+			}
+			if it.isItem() {
+				if it.hasOrigin() && it.origin.Client == client && it.origin.Clock >= s {
+					return malformed("struct %d of client %d: origin %d not before it", it.id.Clock, client, it.origin.Clock)
+				}
+				if it.hasRight() && it.rightOrigin.Client == client && it.rightOrigin.Clock >= s {
+					return malformed("struct %d of client %d: right origin %d not before it", it.id.Clock, client, it.rightOrigin.Clock)
+				}
+				if p := it.pref; p != nil && !p.isKey && p.id.Client == client && p.id.Clock >= s {
+					return malformed("struct %d of client %d: parent %d not before it", it.id.Clock, client, p.id.Clock)
+				}
+			}
+			if !it.isSkip() {
+				s = max(s, it.id.Clock+uint64(it.length))
+			}
+		}
+		for _, it := range refs {
+			end = max(end, it.id.Clock+uint64(it.length))
+		}
+		ends[client] = end
+	}
+	for _, e := range u.ds {
+		end, ok := ends[e.client]
+		if !ok {
+			end = state(e.client)
+		}
+		for _, del := range e.dels {
+			if del.len == 0 && del.clock >= end {
+				return malformed("empty deletion range at %d of client %d", del.clock, e.client)
+			}
+		}
+	}
+	return nil
+}
+
+// dependsOnOthers reports whether the item refers to a clock of another
+// client that the store does not have yet.
+func (it *Item) dependsOnOthers(state func(client uint64) uint64) bool {
+	c := it.id.Client
+	return (it.hasOrigin() && it.origin.Client != c && it.origin.Clock >= state(it.origin.Client)) ||
+		(it.hasRight() && it.rightOrigin.Client != c && it.rightOrigin.Clock >= state(it.rightOrigin.Client)) ||
+		(it.pref != nil && !it.pref.isKey && it.pref.id.Client != c && it.pref.id.Clock >= state(it.pref.id.Client))
+}
+
 // readStruct reads one struct with the given id.
 func readStruct(d *Decoder, id ID) (*Item, error) {
 	info, err := d.ReadUint8()
@@ -153,17 +215,11 @@ func readStruct(d *Decoder, id ID) (*Item, error) {
 		if it.origin, err = readID(d); err != nil {
 			return nil, err
 		}
-		if it.origin.Client == id.Client && it.origin.Clock >= id.Clock {
-			return nil, malformed("origin %v not before struct", it.origin)
-		}
 		it.info |= flagOrigin
 	}
 	if info&0x40 != 0 {
 		if it.rightOrigin, err = readID(d); err != nil {
 			return nil, err
-		}
-		if it.rightOrigin.Client == id.Client && it.rightOrigin.Clock >= id.Clock {
-			return nil, malformed("right origin %v not before struct", it.rightOrigin)
 		}
 		it.info |= flagRightOrigin
 	}
@@ -180,9 +236,6 @@ func readStruct(d *Decoder, id ID) (*Item, error) {
 		} else {
 			if p.id, err = readID(d); err != nil {
 				return nil, err
-			}
-			if p.id.Client == id.Client && p.id.Clock >= id.Clock {
-				return nil, malformed("parent %v not before struct", p.id)
 			}
 		}
 		it.pref = p
@@ -317,7 +370,7 @@ func readContent(d *Decoder, ref byte) (content, error) {
 				if c.raw == nil {
 					c.raw = make([][]byte, n)
 				}
-				c.raw[i] = append([]byte(nil), d.buf[start:d.pos]...)
+				c.raw[i] = jsReencodeAny(append([]byte(nil), d.buf[start:d.pos]...))
 			}
 		}
 		return c, nil

@@ -2,10 +2,8 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/coder/websocket"
 	"github.com/go-chi/chi/v5"
@@ -13,16 +11,36 @@ import (
 	qsync "github.com/quire/quire/sync"
 )
 
-// HocuspocusPath is where Hocuspocus providers connect (one socket, many
-// documents; the provider's url is http(s)://host/hocuspocus).
+// HocuspocusPath is where Hocuspocus providers connect: one socket, many
+// documents (the provider's url is ws(s)://host/hocuspocus).
 const HocuspocusPath = "/hocuspocus"
 
 // mountHocuspocus adds the Hocuspocus endpoint to r.
 func (a *api) mountHocuspocus(r chi.Router) {
 	cfg := a.cfg.Hocuspocus
-	cfg.Authorize = a.cfg.Authorize
+	if cfg.Authorize == nil && a.cfg.REST != nil {
+		cfg.Authorize = restAuthorizer(a.cfg.REST)
+	}
 	hp := qsync.NewHocuspocus(a.hub, cfg)
 	r.Get(HocuspocusPath, func(w http.ResponseWriter, req *http.Request) { a.serveHocuspocus(w, req, hp) })
+}
+
+// restAuthorizer applies the REST API's token rules to Hocuspocus
+// documents, as /ws does: the admin key or an editor share token may edit,
+// a viewer share token reads only. Without an admin key everyone may edit.
+func restAuthorizer(rest *REST) qsync.Authorizer {
+	return func(ctx context.Context, docID, token string) (qsync.Scope, error) {
+		access, err := rest.Authorize(ctx, docID, token)
+		switch {
+		case err != nil:
+			return 0, err
+		case access >= AccessEditor:
+			return qsync.ScopeReadWrite, nil
+		case access == AccessViewer:
+			return qsync.ScopeReadOnly, nil
+		}
+		return 0, fmt.Errorf("%w: this token gives no access to this document", ErrForbidden)
+	}
 }
 
 // serveHocuspocus upgrades to a Hocuspocus socket. Authentication happens
@@ -35,43 +53,16 @@ func (a *api) serveHocuspocus(w http.ResponseWriter, r *http.Request, hp *qsync.
 			fmt.Sprintf("origin %q may not open WebSockets here; add it to --allowed-origins", r.Header.Get("Origin")))
 		return
 	}
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	hw := &hijackCapture{ResponseWriter: w}
+	c, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // the origin was checked above, with our own rules
 		CompressionMode:    websocket.CompressionDisabled,
 	})
 	if err != nil {
 		a.log.Info("websocket upgrade failed", "remote", r.RemoteAddr, "err", err)
-		return
+		return // Accept wrote the HTTP error
 	}
 	c.SetReadLimit(a.cfg.MaxMessageBytes)
-	hp.Serve(context.WithoutCancel(r.Context()), wsConn{c}, r.RemoteAddr)
-}
-
-// authorizeWS applies the shared Authorizer to a /ws request, whose token
-// is "Authorization: Bearer <token>" or "?token=". Without an Authorizer
-// everyone may edit.
-func (a *api) authorizeWS(r *http.Request, docID string) (qsync.Scope, error) {
-	if a.cfg.Authorize == nil {
-		return qsync.ScopeReadWrite, nil
-	}
-	token := r.URL.Query().Get("token")
-	if h, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		token = strings.TrimSpace(h)
-	}
-	return a.cfg.Authorize(r.Context(), docID, token)
-}
-
-// refuseWS closes an accepted /ws socket whose token was refused: 4403
-// when the token is valid but not for this document, else 4401. Both are
-// final for y-websocket clients.
-func refuseWS(c *websocket.Conn, err error) {
-	reason := qsync.Unauthorized
-	if errors.Is(err, qsync.ErrForbidden) {
-		reason = qsync.Forbidden
-	}
-	text := err.Error()
-	if len(text) > 120 {
-		text = text[:120]
-	}
-	_ = c.Close(websocket.StatusCode(reason.Code()), text)
+	// As for /ws: a fresh goroutine with a small stack reads the socket.
+	go hp.Serve(context.Background(), wsConn{c: c, raw: hw.conn}, r.RemoteAddr)
 }

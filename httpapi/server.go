@@ -30,10 +30,10 @@ type Config struct {
 	MaxMessageBytes int64
 	// Frontend serves every path no API route takes (nil: 404).
 	Frontend http.Handler
-	// Authorize decides what a token allows on a document, for /ws and
-	// /hocuspocus alike (nil: everyone may edit).
-	Authorize qsync.Authorizer
-	// Hocuspocus tunes /hocuspocus (its Authorize is the one above).
+	// REST serves the document API under /api/v1 (nil: not served).
+	REST *REST
+	// Hocuspocus tunes /hocuspocus; its Authorize comes from REST (the
+	// same rules as /ws) when that is set.
 	Hocuspocus qsync.HocuspocusConfig
 }
 
@@ -62,6 +62,9 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	r.Get("/ws/*", a.serveWS)
 	a.mountHocuspocus(r)
+	if cfg.REST != nil {
+		MountREST(r, cfg.REST)
+	}
 	if cfg.Frontend != nil {
 		r.Handle("/*", cfg.Frontend)
 	}

@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 
@@ -34,7 +36,28 @@ func (a *api) serveWS(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("origin %q may not open WebSockets here; add it to --allowed-origins", r.Header.Get("Origin")))
 		return
 	}
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	info := qsync.SessionInfo{RemoteAddr: r.RemoteAddr}
+	var refuse qsync.CloseReason
+	var refuseDetail string
+	if a.cfg.REST != nil {
+		// Same rules as the REST API: the admin key, or a share token of
+		// this document (?token=); a viewer token gives a read-only session.
+		access, err := a.cfg.REST.Authorize(r.Context(), docID, RequestToken(r))
+		switch {
+		case errors.Is(err, ErrUnauthorized):
+			refuse, refuseDetail = qsync.Unauthorized, err.Error()
+		case errors.Is(err, ErrForbidden):
+			refuse, refuseDetail = qsync.Forbidden, err.Error()
+		case err != nil:
+			a.log.Error("websocket authorization failed", "doc", docID, "err", err)
+			writeError(w, http.StatusInternalServerError, "internal", "could not check the token; try again")
+			return
+		case access == AccessViewer:
+			info.ReadOnly = true
+		}
+	}
+	hw := &hijackCapture{ResponseWriter: w}
+	c, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // the origin was checked above, with our own rules
 		CompressionMode:    websocket.CompressionDisabled,
 	})
@@ -43,20 +66,61 @@ func (a *api) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // Accept wrote the HTTP error
 	}
 	c.SetReadLimit(a.cfg.MaxMessageBytes)
-	scope, err := a.authorizeWS(r, docID)
-	if err != nil {
-		a.log.Info("websocket token refused", "doc", docID, "remote", r.RemoteAddr, "err", err)
-		refuseWS(c, err)
+	// The session runs on a fresh goroutine and this handler returns: the
+	// handler's goroutine has grown a deep stack parsing the request, and
+	// the request itself would stay referenced. A new goroutine starts
+	// small, which roughly halves the memory an idle connection holds.
+	// (net/http does not track hijacked connections, so returning is fine.)
+	conn := wsConn{c: c, raw: hw.conn}
+	if refuse != 0 {
+		// Refused after the upgrade, with a close code: browsers hide HTTP
+		// statuses from WebSocket clients, and 4401/4403 stop y-websocket
+		// from retrying.
+		go a.hub.Refuse(conn, refuse, refuseDetail, info)
 		return
 	}
-	// The session outlives nothing the request context guards; hijacked
-	// connections are never cancelled by the server anyway.
-	ctx := context.WithoutCancel(r.Context())
-	a.hub.Serve(ctx, docID, wsConn{c}, qsync.SessionInfo{RemoteAddr: r.RemoteAddr, ReadOnly: scope == qsync.ScopeReadOnly})
+	go a.hub.Serve(context.Background(), docID, conn, info)
+}
+
+// hijackCapture keeps the raw connection coder/websocket hijacks, so that
+// CloseNow can cut it even while a close handshake is waiting on a peer
+// that does not answer (coder/websocket's own CloseNow waits for it).
+//
+// It also swaps net/http's 4 KiB read and write buffers for small ones:
+// they live as long as the connection, and idle connections are the common
+// case. Messages bigger than a buffer bypass it, so this costs at most one
+// extra syscall for a large message.
+type hijackCapture struct {
+	http.ResponseWriter
+	conn net.Conn
+}
+
+// wsBufferSize is the size of each connection's read and write buffers.
+const wsBufferSize = 1024
+
+func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil {
+		return c, brw, err
+	}
+	h.conn = c
+	if err := brw.Writer.Flush(); err != nil {
+		return c, brw, err
+	}
+	r := brw.Reader
+	if r.Buffered() == 0 {
+		// Nothing read ahead (clients wait for the 101): a fresh small
+		// reader loses nothing.
+		r = bufio.NewReaderSize(c, wsBufferSize)
+	}
+	return c, bufio.NewReadWriter(r, bufio.NewWriterSize(c, wsBufferSize)), nil
 }
 
 // wsConn adapts a coder/websocket connection to sync.Conn.
-type wsConn struct{ c *websocket.Conn }
+type wsConn struct {
+	c   *websocket.Conn
+	raw net.Conn // the hijacked TCP connection
+}
 
 var _ qsync.Conn = wsConn{}
 
@@ -87,4 +151,9 @@ func (w wsConn) Close(code int, reason string) error {
 	return w.c.Close(websocket.StatusCode(code), reason)
 }
 
-func (w wsConn) CloseNow() error { return w.c.CloseNow() }
+func (w wsConn) CloseNow() error {
+	if w.raw != nil {
+		_ = w.raw.Close() // unblocks a close handshake in progress
+	}
+	return w.c.CloseNow()
+}

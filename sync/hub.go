@@ -52,6 +52,9 @@ type Config struct {
 	CompactUpdates int
 	CompactBytes   int64
 	CompactIdle    time.Duration
+	// CloseGrace bounds the close handshake with a client that does not
+	// answer (slow, dead); then the connection is cut.
+	CloseGrace time.Duration
 	// TickInterval is how often rooms run timers (awareness, keepalive,
 	// idle, compaction). Tests shorten it.
 	TickInterval time.Duration
@@ -70,6 +73,7 @@ var DefaultConfig = Config{
 	CompactUpdates:    1000,
 	CompactBytes:      4 << 20,
 	CompactIdle:       30 * time.Second,
+	CloseGrace:        2 * time.Second,
 	TickInterval:      time.Second,
 }
 
@@ -101,6 +105,9 @@ func (c *Config) fill() {
 	}
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = d.IdleTimeout
+	}
+	if c.CloseGrace <= 0 {
+		c.CloseGrace = d.CloseGrace
 	}
 	if c.TickInterval <= 0 {
 		c.TickInterval = d.TickInterval
@@ -240,6 +247,18 @@ func (h *Hub) OpenRooms() int {
 	return len(h.rooms)
 }
 
+// Editors returns how many sessions document docID has right now (0 when
+// it is not open).
+func (h *Hub) Editors(docID string) int {
+	h.mu.Lock()
+	r := h.rooms[docID]
+	h.mu.Unlock()
+	if r == nil {
+		return 0
+	}
+	return int(r.editors.Load())
+}
+
 // Serve runs one client session of document docID over conn until it ends,
 // and returns why. It is meant to be called on the goroutine that accepted
 // the connection, which becomes the session's reader. conn is closed on
@@ -301,7 +320,7 @@ func (h *Hub) serve(ctx context.Context, docID string, s *session) CloseReason {
 	// Tell the room, then drop our reference: the order keeps the room
 	// from retiring with this leave still unread.
 	leaveCtx, cancel := context.WithTimeout(context.Background(), h.cfg.WriteTimeout)
-	_ = r.post(leaveCtx, roomMsg{kind: rmLeave, s: s})
+	_ = r.post(leaveCtx, &roomMsg{kind: rmLeave, s: s})
 	cancel()
 	h.release(r)
 	<-s.connClosed
@@ -314,7 +333,7 @@ func (h *Hub) join(ctx context.Context, docID string, s *session) (*room, error)
 		return nil, err
 	}
 	reply := make(chan error, 1)
-	if err := r.post(ctx, roomMsg{kind: rmJoin, s: s, reply: reply}); err != nil {
+	if err := r.post(ctx, &roomMsg{kind: rmJoin, s: s, reply: reply}); err != nil {
 		h.release(r)
 		return nil, err
 	}
@@ -363,7 +382,7 @@ func (s *session) readLoop(ctx context.Context, r *room) (CloseReason, string) {
 		if in.kind == inIgnored {
 			continue
 		}
-		if err := r.post(ctx, roomMsg{kind: rmInbound, s: s, in: in, arrived: now}); err != nil {
+		if err := r.post(ctx, &roomMsg{kind: rmInbound, s: s, in: in, arrived: now}); err != nil {
 			if errors.Is(err, ErrShuttingDown) {
 				return ServerShutdown, ""
 			}
@@ -402,7 +421,7 @@ func (h *Hub) Do(ctx context.Context, docID string, fn func(doc *crdt.Doc) (upda
 	}
 	defer h.release(r)
 	reply := make(chan error, 1)
-	if err := r.post(ctx, roomMsg{kind: rmDo, fn: fn, reply: reply}); err != nil {
+	if err := r.post(ctx, &roomMsg{kind: rmDo, fn: fn, reply: reply}); err != nil {
 		return err
 	}
 	select {
@@ -442,7 +461,7 @@ func (h *Hub) CloseDoc(ctx context.Context, docID string, reason CloseReason) er
 	h.mu.Unlock()
 	defer h.release(r)
 	reply := make(chan error, 1)
-	if err := r.post(ctx, roomMsg{kind: rmCloseAll, reason: reason, reply: reply}); err != nil {
+	if err := r.post(ctx, &roomMsg{kind: rmCloseAll, reason: reason, reply: reply}); err != nil {
 		if errors.Is(err, ErrRoomClosed) {
 			return nil
 		}
@@ -490,4 +509,24 @@ func (h *Hub) Ready() error {
 		return ErrShuttingDown
 	}
 	return nil
+}
+
+// Refuse turns a client away before it joins (bad token, no permission):
+// for Unauthorized and Forbidden it first sends the y-protocols auth
+// "permission denied" message with detail (y-websocket logs it), then
+// closes conn with reason's code. It is logged and counted like any
+// session end.
+func (h *Hub) Refuse(conn Conn, reason CloseReason, detail string, info SessionInfo) {
+	h.metrics.SessionStarted()
+	if reason == Unauthorized || reason == Forbidden {
+		ctx, cancel := context.WithTimeout(context.Background(), h.cfg.WriteTimeout)
+		_ = conn.Write(ctx, encodePermissionDenied(detail))
+		cancel()
+	}
+	s := newSession(h, conn, info)
+	s.end(reason, detail, false)
+	<-s.connClosed
+	h.metrics.SessionEnded(reason)
+	h.log.Info("session refused", "reason", reason.String(), "code", reason.Code(), "detail", detail,
+		"remote", info.RemoteAddr)
 }

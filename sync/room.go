@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quire/quire/crdt"
@@ -20,7 +21,7 @@ import (
 type room struct {
 	hub   *Hub
 	id    string
-	inbox chan roomMsg
+	inbox chan *roomMsg // pointers: a buffered channel of structs costs its full size per room, idle or not
 	done  chan struct{} // closed when the goroutine has stopped
 	err   error         // why the room stopped early; set before done closes
 
@@ -36,22 +37,23 @@ type room struct {
 
 	compactDone chan compactResult // capacity 1
 
+	editors atomic.Int32 // len(sessions), readable from any goroutine
+
 	// Owned by the room goroutine.
-	doc          *crdt.Doc
-	sessions     map[*session]struct{}
-	aware        awareness
-	applied      uint64 // updates applied since load
-	durable      uint64 // updates known durable (prefix of applied)
-	durableSeq   uint64 // storage seq of the last durable update
-	snapshotSeq  uint64 // storage seq covered by the stored snapshot
-	sinceUpdates int    // log entries since the snapshot
-	sinceBytes   int64
-	lastUpdate   time.Time
-	lastActive   time.Time // last time a session or request was present
-	held         []heldMsg
-	compacting   bool
-	pendingDos   int
-	stopped      bool
+	doc         *crdt.Doc
+	sessions    map[*session]struct{}
+	aware       awareness
+	applied     uint64 // updates applied since load
+	durable     uint64 // updates known durable (prefix of applied)
+	durableSeq  uint64 // storage seq of the last durable update
+	snapshotSeq uint64 // storage seq covered by the stored snapshot
+	sinceBytes  int64  // update bytes applied since the last snapshot
+	lastUpdate  time.Time
+	lastActive  time.Time // last time a session or request was present
+	held        []heldMsg
+	compacting  bool
+	pendingDos  int
+	stopped     bool
 }
 
 // heldMsg waits until the updates up to idx are durable.
@@ -88,7 +90,7 @@ func newRoom(h *Hub, id string, create bool) *room {
 		hub:         h,
 		id:          id,
 		create:      create,
-		inbox:       make(chan roomMsg, h.cfg.InboxSize),
+		inbox:       make(chan *roomMsg, h.cfg.InboxSize),
 		done:        make(chan struct{}),
 		notify:      make(chan struct{}, 1),
 		compactDone: make(chan compactResult, 1),
@@ -98,7 +100,7 @@ func newRoom(h *Hub, id string, create bool) *room {
 
 // post delivers m unless the room has stopped. It blocks while the inbox is
 // full: that back-pressure reaches the client's TCP window, not the room.
-func (r *room) post(ctx context.Context, m roomMsg) error {
+func (r *room) post(ctx context.Context, m *roomMsg) error {
 	select {
 	case r.inbox <- m:
 		return nil
@@ -195,7 +197,6 @@ func (r *room) load() error {
 		r.sinceBytes += int64(len(u))
 	}
 	r.doc = doc
-	r.sinceUpdates = len(st.Updates)
 	r.durableSeq = st.LastSeq
 	r.snapshotSeq = st.SnapshotSeq
 	now := time.Now()
@@ -204,7 +205,7 @@ func (r *room) load() error {
 	return nil
 }
 
-func (r *room) handle(m roomMsg) {
+func (r *room) handle(m *roomMsg) {
 	switch m.kind {
 	case rmJoin:
 		r.join(m.s)
@@ -223,6 +224,7 @@ func (r *room) handle(m roomMsg) {
 
 func (r *room) join(s *session) {
 	r.sessions[s] = struct{}{}
+	r.editors.Store(int32(len(r.sessions)))
 	r.lastActive = time.Now()
 	// Our state vector goes first, so the client pushes what we lack
 	// (offline edits); its own step 1 gets our step 2 in reply.
@@ -239,6 +241,7 @@ func (r *room) drop(s *session, reason CloseReason, detail string) {
 		return
 	}
 	delete(r.sessions, s)
+	r.editors.Store(int32(len(r.sessions)))
 	s.end(reason, detail, reason == ServerShutdown || reason == DocumentDeleted)
 	r.lastActive = time.Now()
 	if gone := r.aware.removeOwnedBy(s); len(gone) > 0 {
@@ -289,7 +292,6 @@ func (r *room) inbound(s *session, in inbound, arrived time.Time) {
 // broadcast (and reply) until it is durable.
 func (r *room) recordUpdate(update []byte, arrived time.Time, reply chan error) {
 	r.applied++
-	r.sinceUpdates++
 	r.sinceBytes += int64(len(update))
 	r.lastUpdate = time.Now()
 	r.hub.committer.submit(r, pendingEntry{idx: r.applied, update: update})
@@ -446,11 +448,12 @@ func (r *room) tick(now time.Time) {
 // include updates not yet durable; it covers log entries up to durableSeq.
 func (r *room) maybeCompact(now time.Time, force bool) {
 	cfg := &r.hub.cfg
-	if r.compacting || r.durableSeq <= r.snapshotSeq || r.sinceUpdates == 0 {
+	logged := r.durableSeq - r.snapshotSeq // durable entries the snapshot does not cover
+	if r.compacting || logged == 0 {
 		return
 	}
 	due := force ||
-		(cfg.CompactUpdates > 0 && r.sinceUpdates >= cfg.CompactUpdates) ||
+		(cfg.CompactUpdates > 0 && logged >= uint64(cfg.CompactUpdates)) ||
 		(cfg.CompactBytes > 0 && r.sinceBytes >= cfg.CompactBytes) ||
 		(cfg.CompactIdle > 0 && now.Sub(r.lastUpdate) >= cfg.CompactIdle)
 	if !due {
@@ -463,7 +466,7 @@ func (r *room) maybeCompact(now time.Time, force bool) {
 	}
 	through := r.durableSeq
 	r.compacting = true
-	r.sinceUpdates, r.sinceBytes = 0, 0
+	r.sinceBytes = 0
 	go func() {
 		r.compactDone <- compactResult{through, r.compactNow(snap, through)}
 	}()
@@ -503,7 +506,7 @@ func (r *room) finalCompact() {
 	if r.compacting {
 		r.onCompact(<-r.compactDone)
 	}
-	if r.durable != r.applied || r.durableSeq <= r.snapshotSeq || r.sinceUpdates == 0 {
+	if r.durable != r.applied || r.durableSeq <= r.snapshotSeq {
 		return
 	}
 	snap, err := r.doc.EncodeStateAsUpdate(nil)
@@ -515,7 +518,7 @@ func (r *room) finalCompact() {
 		return
 	}
 	r.snapshotSeq = r.durableSeq
-	r.sinceUpdates, r.sinceBytes = 0, 0
+	r.sinceBytes = 0
 }
 
 // drainInbox handles what was posted before the room retired (leaves).
@@ -579,7 +582,7 @@ func (r *room) shutdown() {
 	r.stop(nil)
 }
 
-func (r *room) handleWhileStopping(m roomMsg) {
+func (r *room) handleWhileStopping(m *roomMsg) {
 	switch m.kind {
 	case rmLeave:
 		r.drop(m.s, ClientClosed, "")

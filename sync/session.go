@@ -137,10 +137,28 @@ func (s *session) endReason() (CloseReason, string) {
 func (s *session) closeConn() {
 	s.closeOnce.Do(func() {
 		r, detail := s.endReason()
-		if code := r.Code(); code != 0 && r != MessageTooBig {
-			_ = s.conn.Close(code, closeText(r, detail))
+		// For MessageTooBig the transport has sent the close frame already;
+		// Close then only waits for the peer's, reading off the rest of the
+		// oversized message, so that closing does not reset the socket
+		// under a client still sending (which would hide the 1009 from it).
+		if code := r.Code(); code != 0 {
+			// A clean close waits for the peer's close frame; a peer that
+			// is stuck or gone gets CloseGrace, then the socket is cut.
+			done := make(chan struct{})
+			go func() {
+				_ = s.conn.Close(code, closeText(r, detail))
+				close(done)
+			}()
+			t := time.NewTimer(s.hub.cfg.CloseGrace)
+			select {
+			case <-done:
+			case <-t.C:
+				_ = s.conn.CloseNow()
+				<-done
+			}
+			t.Stop()
 		} else {
-			// The peer is gone, or the transport already sent its close frame.
+			// The peer closed or is gone.
 			_ = s.conn.CloseNow()
 		}
 		close(s.connClosed)

@@ -3,12 +3,15 @@ package main
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/url"
 	gosync "sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/quire/quire/crdt"
@@ -40,6 +43,8 @@ type editor struct {
 	// Published by the scheduler for the final check.
 	sentN     atomic.Uint64 // edits fully written
 	echoed    atomic.Uint64 // of those, echoed back by the server
+	received  atomic.Uint64 // edits of the other editors observed
+	applied   atomic.Int64  // this editor's edits in the final state; -1 until checked
 	uncertain atomic.Bool   // edit number sentN failed mid-write: the server may or may not have it
 
 	// Owned by the reading goroutine: the next sequence number expected from
@@ -76,10 +81,11 @@ func (e *editor) readLoop() {
 	for {
 		msg, err := e.conn.ReadMessage()
 		if err != nil {
-			e.dead.Store(true)
+			// Connections the tool closes itself stay "live" for the report.
 			if !r.closing.Load() {
+				e.dead.Store(true)
 				r.disconnects.Add(1)
-				r.noteError("connection lost", err)
+				r.noteError("connection lost: "+lossKind(err), err)
 			}
 			return
 		}
@@ -149,6 +155,7 @@ func (e *editor) observeToken(t token, nowMicros uint64) {
 		r.echoLatency.record(lat)
 	} else {
 		r.delivered.Add(1)
+		e.received.Add(1)
 		r.latency.record(lat)
 	}
 }
@@ -242,6 +249,22 @@ func (s *shard) send(e *editor) bool {
 	e.sentN.Store(e.seq)
 	r.sent.Add(1)
 	return true
+}
+
+// lossKind names how a connection ended, to count each way apart: the
+// server's close code, or the transport error.
+func lossKind(err error) string {
+	var ce *CloseError
+	switch {
+	case errors.As(err, &ce):
+		return fmt.Sprintf("close code %d", ce.Code)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "closed without a close frame"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "reset"
+	default:
+		return "other error"
+	}
 }
 
 // truncate shortens b for error messages.

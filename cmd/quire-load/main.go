@@ -36,6 +36,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -61,6 +62,7 @@ type config struct {
 	docPrefix      string
 	seed           uint64
 	shards         int
+	procs          int
 	connectTimeout time.Duration
 	syncTimeout    time.Duration
 	writeTimeout   time.Duration
@@ -83,6 +85,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, nil)))
+	runtime.GOMAXPROCS(cfg.procs)
 	base, err := checkURL(cfg.url)
 	if err != nil {
 		fmt.Fprintln(stderr, "quire-load:", err)
@@ -156,6 +159,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.docPrefix, "doc-prefix", "", "document name prefix (default: load-<random>, fresh documents each run)")
 	fs.Uint64Var(&cfg.seed, "seed", 0, "random seed for edit timing (default: random)")
 	fs.IntVar(&cfg.shards, "shards", 4, "goroutines that schedule and send edits")
+	fs.IntVar(&cfg.procs, "procs", runtime.NumCPU(), "CPU cores the tool may use (GOMAXPROCS); fewer costs less CPU per update, but on a busy machine the tool then falls behind reading and inflates latency")
 	fs.DurationVar(&cfg.connectTimeout, "connect-timeout", 10*time.Second, "per-connection handshake timeout")
 	fs.DurationVar(&cfg.syncTimeout, "sync-timeout", 30*time.Second, "how long to wait for every connection's first sync")
 	fs.DurationVar(&cfg.writeTimeout, "write-timeout", 10*time.Second, "a write blocked this long fails the connection")
@@ -197,6 +201,8 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 		return cfg, fmt.Errorf("-ramp must be positive")
 	case cfg.shards < 1:
 		return cfg, fmt.Errorf("-shards must be at least 1")
+	case cfg.procs < 1:
+		return cfg, fmt.Errorf("-procs must be at least 1")
 	case cfg.readBuffer < 64 || cfg.readLimit < 1024:
 		return cfg, fmt.Errorf("-read-buffer must be at least 64 and -read-limit at least 1024")
 	}

@@ -66,7 +66,9 @@ func newRunner(cfg config, proto protocol, base *url.URL) *runner {
 		}
 		doc.url = proto.docURL(base, doc.name, cfg.token)
 		for p := range cfg.clients {
-			doc.editors = append(doc.editors, &editor{r: r, doc: doc, peer: p, clientID: doc.firstClient + uint64(p)})
+			e := &editor{r: r, doc: doc, peer: p, clientID: doc.firstClient + uint64(p)}
+			e.applied.Store(-1)
+			doc.editors = append(doc.editors, e)
 		}
 		r.docs = append(r.docs, doc)
 	}
@@ -185,16 +187,55 @@ func (r *runner) expectedDeliveries() uint64 {
 	return n
 }
 
-// drain waits for outstanding deliveries and echoes, up to cfg.drain, and
-// returns how long it took and how many deliveries had arrived by its end.
+// taken is how many of e's edits the server took: all it sent while its
+// connection held; for a dropped connection the final state tells (before
+// the check, the edits echoed back are a lower bound).
+func (e *editor) taken() uint64 {
+	if a := e.applied.Load(); a >= 0 {
+		return uint64(a)
+	}
+	if e.dead.Load() {
+		return e.echoed.Load()
+	}
+	return e.sentN.Load()
+}
+
+// live reports whether e edited and kept its connection to the end.
+func (e *editor) live() bool { return e.synced.Load() && !e.dead.Load() }
+
+// liveDeliveries counts what editors whose connection held received from the
+// others and what they were owed: every edit the server took.
+func (r *runner) liveDeliveries() (got, want, echoesMissing uint64) {
+	for _, d := range r.docs {
+		var total uint64
+		taken := make([]uint64, len(d.editors))
+		for p, e := range d.editors {
+			taken[p] = e.taken()
+			total += taken[p]
+		}
+		for p, e := range d.editors {
+			if !e.live() {
+				continue
+			}
+			want += total - taken[p]
+			got += min(e.received.Load(), total-taken[p])
+			echoesMissing += e.sentN.Load() - min(e.echoed.Load(), e.sentN.Load())
+		}
+	}
+	return got, want, echoesMissing
+}
+
+// drain waits, up to cfg.drain, until every live editor has received all it
+// is owed and its own echoes; it returns how long it took and how many
+// deliveries had arrived by its end.
 func (r *runner) drain(ctx context.Context) (time.Duration, uint64) {
 	start := time.Now()
-	want := r.expectedDeliveries()
 	for time.Since(start) < r.cfg.drain && ctx.Err() == nil {
-		if r.delivered.Load() >= want && r.echoes.Load() >= r.sent.Load() {
+		got, want, echoesMissing := r.liveDeliveries()
+		if got >= want && echoesMissing == 0 {
 			break
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 	return time.Since(start), r.delivered.Load()
 }
@@ -302,13 +343,18 @@ func (r *runner) verifyDoc(ctx context.Context, doc *docRun) error {
 	if err != nil {
 		return fmt.Errorf("fetch final state: %w", err)
 	}
-	err = checkDocState(update, doc)
+	counts, err := checkDocState(update, doc)
+	for p, n := range counts {
+		doc.editors[p].applied.Store(int64(n))
+	}
 	if err != nil {
 		// The state is fetched after the drain; if the server had not even
 		// echoed some edits by then, say so beside the difference.
 		var unconfirmed uint64
 		for _, e := range doc.editors {
-			unconfirmed += e.sentN.Load() - min(e.echoed.Load(), e.sentN.Load())
+			if e.live() {
+				unconfirmed += e.sentN.Load() - min(e.echoed.Load(), e.sentN.Load())
+			}
 		}
 		if unconfirmed > 0 {
 			err = fmt.Errorf("%w (%d of its edits not yet echoed when the state was fetched)", err, unconfirmed)
@@ -357,17 +403,29 @@ func (c *tokenCheck) add(t token) {
 	c.next[peer]++
 }
 
+// finish checks the counts: all edits of an editor whose connection held
+// (plus the one whose write failed, if it arrived); for a connection the
+// server dropped, at least those it echoed: the rest were never
+// acknowledged, and a real client would send them again on reconnecting.
 func (c *tokenCheck) finish() error {
 	if c.err != nil {
 		return c.err
 	}
 	for p, e := range c.doc.editors {
 		sent := e.sentN.Load()
-		got := c.next[p]
-		if got == sent || (got == sent+1 && e.uncertain.Load()) {
-			continue
+		lo, hi := sent, sent
+		if e.uncertain.Load() {
+			hi++
 		}
-		return fmt.Errorf("%w: client %d: %d of %d edits present", errDiverged, e.clientID, got, sent)
+		if e.dead.Load() {
+			lo = min(e.echoed.Load(), sent)
+		}
+		if got := c.next[p]; got < lo || got > hi {
+			if lo < sent {
+				return fmt.Errorf("%w: client %d (connection dropped): %d edits present, want %d to %d (echoed to sent)", errDiverged, e.clientID, got, lo, hi)
+			}
+			return fmt.Errorf("%w: client %d: %d of %d edits present", errDiverged, e.clientID, got, sent)
+		}
 	}
 	return nil
 }

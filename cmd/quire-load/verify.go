@@ -16,7 +16,10 @@ import (
 //  2. in the text a crdt.Doc integrates from it: the same, and each editor's
 //     tokens form one contiguous run (each edit names the editor's own last
 //     character as its origin, so Yjs keeps the run together).
-func checkDocState(update []byte, doc *docRun) error {
+//
+// It returns how many edits of each editor the raw structs hold (nil if they
+// do not read).
+func checkDocState(update []byte, doc *docRun) ([]uint64, error) {
 	check := newTokenCheck(doc)
 	var textErr error
 	err := scanStrings(update, func(s []byte) {
@@ -25,32 +28,33 @@ func checkDocState(update []byte, doc *docRun) error {
 		}
 	})
 	if err != nil {
-		return fmt.Errorf("%w: %w", errDiverged, err)
+		return nil, fmt.Errorf("%w: %w", errDiverged, err)
 	}
+	counts := check.next
 	if textErr != nil {
-		return textErr
+		return counts, textErr
 	}
 	if err := check.finish(); err != nil {
-		return err
+		return counts, err
 	}
 
 	d := crdt.NewDoc()
 	if err := d.ApplyUpdate(update); err != nil {
-		return fmt.Errorf("%w: crdt.Doc rejects the state: %w", errDiverged, err)
+		return counts, fmt.Errorf("%w: crdt.Doc rejects the state: %w", errDiverged, err)
 	}
 	if d.HasPending() {
-		return fmt.Errorf("%w: the state has structs whose dependencies are missing", errDiverged)
+		return counts, fmt.Errorf("%w: the state has structs whose dependencies are missing", errDiverged)
 	}
 	text := d.GetText(textRoot).String()
 	check = newTokenCheck(doc)
 	check.contiguous = true
 	if err := parseTokens([]byte(text), check.add); err != nil {
-		return fmt.Errorf("%w: document text: %w", errDiverged, err)
+		return counts, fmt.Errorf("%w: document text: %w", errDiverged, err)
 	}
 	if err := check.finish(); err != nil {
-		return fmt.Errorf("document text: %w", err)
+		return counts, fmt.Errorf("document text: %w", err)
 	}
-	return nil
+	return counts, nil
 }
 
 func newRand(seed, stream uint64) *rand.Rand {

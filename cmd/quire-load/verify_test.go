@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -56,12 +57,12 @@ func tokens(client uint64, seqs ...uint64) []string {
 
 func TestCheckDocState(t *testing.T) {
 	ok := map[uint64][]string{11: tokens(11, 0, 1, 2), 12: tokens(12, 0, 1), 13: nil}
-	if err := checkDocState(stateUpdate(ok), testDoc(3, 2, 0)); err != nil {
+	if _, err := checkDocState(stateUpdate(ok), testDoc(3, 2, 0)); err != nil {
 		t.Fatalf("matching state: %v", err)
 	}
 	uncertain := testDoc(2, 2, 0)
 	uncertain.editors[0].uncertain.Store(true) // edit 2 failed mid-write: it may be there
-	if err := checkDocState(stateUpdate(ok), uncertain); err != nil {
+	if _, err := checkDocState(stateUpdate(ok), uncertain); err != nil {
 		t.Fatalf("state with the uncertain edit: %v", err)
 	}
 	for name, state := range map[string]map[uint64][]string{
@@ -72,11 +73,11 @@ func TestCheckDocState(t *testing.T) {
 		"foreign text":   {11: append(tokens(11, 0, 1, 2), "hello"), 12: tokens(12, 0, 1)},
 		"extra edit":     {11: tokens(11, 0, 1, 2, 3), 12: tokens(12, 0, 1)},
 	} {
-		if err := checkDocState(stateUpdate(state), testDoc(3, 2, 0)); !errors.Is(err, errDiverged) {
+		if _, err := checkDocState(stateUpdate(state), testDoc(3, 2, 0)); !errors.Is(err, errDiverged) {
 			t.Errorf("%s: err %v, want errDiverged", name, err)
 		}
 	}
-	if err := checkDocState([]byte{1, 1}, testDoc(1)); !errors.Is(err, errDiverged) {
+	if _, err := checkDocState([]byte{1, 1}, testDoc(1)); !errors.Is(err, errDiverged) {
 		t.Errorf("truncated state: err %v, want errDiverged", err)
 	}
 }
@@ -104,7 +105,7 @@ func TestCheckDocStateThroughCRDT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := checkDocState(merged, doc); err != nil {
+	if _, err := checkDocState(merged, doc); err != nil {
 		t.Fatalf("merged editor updates: %v", err)
 	}
 	// Applied one by one in a crdt.Doc, then re-encoded, as a server does.
@@ -118,7 +119,7 @@ func TestCheckDocStateThroughCRDT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := checkDocState(state, doc); err != nil {
+	if _, err := checkDocState(state, doc); err != nil {
 		t.Fatalf("re-encoded state: %v", err)
 	}
 }
@@ -155,7 +156,7 @@ func TestCheckDocStateFindsSplitRuns(t *testing.T) {
 	e.WriteVarUint(uint64(len(a0[0]) - 1))
 	e.WriteVarString(a0[1])
 	e.WriteVarUint(0)
-	err := checkDocState(e.Bytes(), testDoc(2, 2))
+	_, err := checkDocState(e.Bytes(), testDoc(2, 2))
 	if !errors.Is(err, errDiverged) || !strings.HasPrefix(err.Error(), "document text") {
 		t.Fatalf("err %v, want errDiverged from the document text (the raw structs look right)", err)
 	}
@@ -173,7 +174,52 @@ func TestCheckDocStateFindsMissingDependencies(t *testing.T) {
 	e.WriteVarUint(19)
 	e.WriteVarString(tok)
 	e.WriteVarUint(0)
-	if err := checkDocState(e.Bytes(), testDoc(2)); !errors.Is(err, errDiverged) {
+	if _, err := checkDocState(e.Bytes(), testDoc(2)); !errors.Is(err, errDiverged) {
 		t.Fatalf("err %v, want errDiverged", err)
+	}
+}
+
+// A connection the server dropped may lose the edits it never echoed, not
+// the ones it did: those were acknowledged.
+func TestCheckDocStateDroppedConnection(t *testing.T) {
+	state := stateUpdate(map[uint64][]string{11: tokens(11, 0, 1, 2), 12: tokens(12, 0, 1)})
+	doc := testDoc(5, 2)
+	dropped := doc.editors[0]
+	dropped.dead.Store(true)
+	dropped.echoed.Store(2)
+	counts, err := checkDocState(state, doc)
+	if err != nil {
+		t.Fatalf("unechoed edits missing: %v", err)
+	}
+	if !slices.Equal(counts, []uint64{3, 2}) {
+		t.Fatalf("counts %v, want [3 2]", counts)
+	}
+	dropped.echoed.Store(4)
+	if _, err := checkDocState(state, doc); !errors.Is(err, errDiverged) {
+		t.Fatalf("echoed edit missing: err %v, want errDiverged", err)
+	}
+}
+
+func TestLiveDeliveries(t *testing.T) {
+	r := &runner{}
+	doc := testDoc(10, 4, 6)
+	r.docs = []*docRun{doc}
+	for _, e := range doc.editors {
+		e.applied.Store(-1)
+		e.synced.Store(true)
+		e.echoed.Store(e.sentN.Load())
+	}
+	dropped := doc.editors[2]
+	dropped.dead.Store(true)
+	dropped.echoed.Store(3) // before the check, 3 of its 6 edits count
+	doc.editors[0].received.Store(4 + 3)
+	doc.editors[1].received.Store(10 + 2)
+	got, want, missingEchoes := r.liveDeliveries()
+	if got != 7+12 || want != 7+13 || missingEchoes != 0 {
+		t.Fatalf("got %d want %d missing echoes %d; want 19, 20, 0", got, want, missingEchoes)
+	}
+	dropped.applied.Store(5) // the final state holds 5 of its edits
+	if _, want, _ := r.liveDeliveries(); want != 9+15 {
+		t.Fatalf("want %d after the check, want 24", want)
 	}
 }

@@ -78,6 +78,12 @@ func dialWebSocket(ctx context.Context, u *url.URL, readBufSize, readLimit int, 
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", host, err)
 	}
+	// The tool loads only this machine: even a name that resolved elsewhere
+	// is refused.
+	if ta, ok := nc.RemoteAddr().(*net.TCPAddr); !ok || !ta.IP.IsLoopback() {
+		nc.Close()
+		return nil, fmt.Errorf("dial %s: %s is not a loopback address", host, nc.RemoteAddr())
+	}
 	if deadline, ok := ctx.Deadline(); ok {
 		_ = nc.SetDeadline(deadline)
 	}

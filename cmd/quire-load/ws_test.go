@@ -8,11 +8,13 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -200,5 +202,19 @@ func TestWebSocketClientLimitsAndHandshakeErrors(t *testing.T) {
 	ln.Close()
 	if _, err := dialWebSocket(ctx, &url.URL{Scheme: "ws", Host: addr, Path: "/"}, 256, 1024, time.Second); err == nil {
 		t.Fatal("dial to a closed port succeeded")
+	}
+}
+
+func TestLossKind(t *testing.T) {
+	for err, want := range map[error]string{
+		&CloseError{Code: 4501}: "close code 4501",
+		io.EOF:                  "closed without a close frame",
+		fmt.Errorf("read: %w", io.ErrUnexpectedEOF):       "closed without a close frame",
+		&net.OpError{Op: "read", Err: syscall.ECONNRESET}: "reset",
+		errors.New("websocket protocol error: bad frame"): "other error",
+	} {
+		if got := lossKind(err); got != want {
+			t.Errorf("%v: %q, want %q", err, got, want)
+		}
 	}
 }

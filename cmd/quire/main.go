@@ -10,6 +10,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -35,6 +36,8 @@ type config struct {
 	dataDir         string
 	allowedOrigins  string
 	maxMessageBytes int64
+	maxBodyBytes    int64
+	adminKey        string
 	createOnConnect bool
 	sessionQueue    int
 	roomInbox       int
@@ -51,7 +54,7 @@ type config struct {
 }
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	if err := run(os.Args[1:], os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "quire:", err)
 		os.Exit(1)
 	}
@@ -65,6 +68,8 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.dataDir, "data-dir", "./data", "directory of the database file (quire.db)")
 	fs.StringVar(&c.allowedOrigins, "allowed-origins", "", "comma-separated origins allowed to open WebSockets besides same-origin and localhost (https://app.example.com, *.example.com, or *)")
 	fs.Int64Var(&c.maxMessageBytes, "max-message-bytes", httpapi.DefaultMaxMessageBytes, "largest WebSocket message accepted; bigger ones close the connection with 1009")
+	fs.Int64Var(&c.maxBodyBytes, "max-body-bytes", httpapi.DefaultMaxBodyBytes, "largest REST request body (imports); bigger ones get 413")
+	fs.StringVar(&c.adminKey, "admin-key", "", "API key required by the REST API and WebSockets (Bearer or ?token=; share tokens also work); empty: no authentication")
 	fs.BoolVar(&c.createOnConnect, "create-on-connect", d.CreateOnConnect, "create a document when a client opens a name that does not exist")
 	fs.IntVar(&c.sessionQueue, "session-queue-bytes", d.SessionQueueBytes, "bytes that may wait to be sent to one client before it is cut off as a slow consumer (4500)")
 	fs.IntVar(&c.roomInbox, "room-inbox", d.InboxSize, "messages a document's inbox holds before readers wait")
@@ -102,22 +107,27 @@ func parseFlags(args []string) (config, error) {
 	return c, nil
 }
 
-func newLogger(level, format string) (*slog.Logger, error) {
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("log level %q: %w", level, err)
 	}
+	return newLoggerAt(w, lv, format)
+}
+
+func newLoggerAt(w io.Writer, lv slog.Level, format string) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: lv}
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+		return slog.New(slog.NewTextHandler(w, opts)), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("log format %q: want text or json", format)
 }
 
-func run(args []string) error {
+// run serves until SIGINT or SIGTERM; logs go to logOut.
+func run(args []string, logOut io.Writer) error {
 	c, err := parseFlags(args)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -125,7 +135,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(c.logLevel, c.logFormat)
+	log, err := newLogger(logOut, c.logLevel, c.logFormat)
 	if err != nil {
 		return err
 	}
@@ -176,6 +186,16 @@ func run(args []string) error {
 		AllowedOrigins:  origins,
 		MaxMessageBytes: c.maxMessageBytes,
 		Frontend:        frontend.Handler(),
+		REST: httpapi.NewREST(httpapi.RESTConfig{
+			Store:        store,
+			Rooms:        hub,
+			Logger:       log,
+			MaxBodyBytes: c.maxBodyBytes,
+			AdminKey:     c.adminKey,
+			Editors:      hub.Editors,
+			CloseDeleted: func(ctx context.Context, id string) error { return hub.CloseDoc(ctx, id, qsync.DocumentDeleted) },
+			Unavailable:  func(err error) bool { return errors.Is(err, qsync.ErrShuttingDown) },
+		}),
 	})
 
 	ln, err := net.Listen("tcp", c.addr)
@@ -187,14 +207,19 @@ func run(args []string) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Signals are caught from before the address is announced, so whoever
+	// reads it may signal at once.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	addr := ln.Addr().String()
-	log.Info("listening", "addr", addr, "url", "http://"+addr, "data", dbPath)
+	// Logged whatever the log level: scripts and tests read the address
+	// from this line when they ask for port 0.
+	startup, _ := newLoggerAt(logOut, slog.LevelInfo, c.logFormat)
+	startup.Info("listening", "addr", addr, "url", "http://"+addr, "data", dbPath)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	select {
 	case s := <-sig:
 		log.Info("shutting down", "signal", s.String())

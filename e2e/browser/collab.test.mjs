@@ -37,7 +37,7 @@ test('first visit asks for a name and colour, then remembers them', async () => 
   await dialog.getByRole('button', { name: 'Continue' }).click()
   await waitSaved(page)
   const avatar = page.getByRole('button', { name: 'Grace Hopper (you), change name or colour' })
-  assert.equal(await avatar.textContent(), 'GH')
+  assert.equal(await avatar.locator('[aria-hidden="true"]').textContent(), 'GH')
   assert.equal(await avatar.evaluate(el => getComputedStyle(el).backgroundColor), 'rgb(24, 128, 56)')
   // Remembered: a reload does not ask again.
   await page.reload()
@@ -102,10 +102,28 @@ test('two editors: live text, carets, formatting, collaborative undo, reload', a
   await b.locator('.prose').click({ position: { x: 5, y: 5 } }) // Bob's caret moves to his paragraph
   await a.locator('.collab-caret-label', { hasText: BOB.name }).waitFor()
 
+  // Bob selects his sentence: the others see the selection in his colour.
+  await b.keyboard.press('End')
+  await b.keyboard.press('Shift+Home')
+  const bobSelection = a.locator('.ProseMirror-yjs-selection')
+  await bobSelection.first().waitFor()
+  assert.equal(await bobSelection.first().textContent(), 'Bob was here.')
+  assert.match(await bobSelection.first().evaluate(el => getComputedStyle(el).backgroundColor), /^rgba\(26, 115, 232, /)
+
   await waitSaved(a)
   await waitSaved(b)
   await screenshot(b, 'collab', '01-bob-sees-alice-caret')
-  await screenshot(a, 'collab', '02-alice-sees-bob-caret')
+  await screenshot(a, 'collab', '02-alice-sees-bob-selection')
+
+  // A third person sees both carets, each with its name.
+  const ctxC = await personContext(launcher, { name: 'Carol Diaz', color: '#7b3fe4' })
+  const c = await openEditor(ctxC, server.baseURL, docId)
+  await c.locator('.collab-caret-label', { hasText: ALICE.name }).waitFor()
+  await c.locator('.collab-caret-label', { hasText: BOB.name }).waitFor()
+  await c.getByRole('listitem', { name: ALICE.name }).waitFor()
+  await c.getByRole('listitem', { name: BOB.name }).waitFor()
+  await screenshot(c, 'collab', '03-carol-sees-both-carets')
+  await ctxC.close()
 
   // Undo in A removes only Alice's changes; Bob's paragraph stays on both screens.
   const undo = a.getByRole('button', { name: 'Undo', exact: true })
@@ -116,7 +134,7 @@ test('two editors: live text, carets, formatting, collaborative undo, reload', a
     await waitForNoText(page, 'second point')
     assert.deepEqual(await blockTexts(page), ['Bob was here.'])
   }
-  await screenshot(b, 'collab', '03-after-alice-undo')
+  await screenshot(b, 'collab', '04-after-alice-undo')
   // Redo brings Alice's work back everywhere.
   const redo = a.getByRole('button', { name: 'Redo', exact: true })
   for (let i = 0; i < 50 && await redo.isEnabled(); i++) await redo.click()

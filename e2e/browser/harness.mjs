@@ -16,7 +16,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 
 /**
  * Builds ./cmd/quire into dir (Go's build cache makes repeat builds quick). QUIRE_BIN names
- * a prebuilt binary instead (same flags: --addr, --data).
+ * a prebuilt binary instead (same flags: --addr, --data-dir).
  */
 function buildServer (dir) {
   if (process.env.QUIRE_BIN) return process.env.QUIRE_BIN
@@ -39,7 +39,7 @@ export async function startServer ({ extraArgs = [], env = {} } = {}) {
   let logs = ''
 
   async function launch () {
-    proc = spawn(bin, ['--addr', addr, '--data', dataDir, ...extraArgs], {
+    proc = spawn(bin, ['--addr', addr, '--data-dir', dataDir, ...extraArgs], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe']
     })

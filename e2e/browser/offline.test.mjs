@@ -75,3 +75,30 @@ test('offline edits are kept, sent on reconnect, and both editors converge', asy
   assert.deepEqual(problemsB, [])
   await Promise.all([ctxA.close(), ctxB.close(), ctxC.close()])
 })
+
+test('while the server restarts, edits wait in the tab and are saved once it is back', async () => {
+  const docId = newDocId()
+  const ctx = await personContext(launcher, ALICE)
+  const page = await openEditor(ctx, server.baseURL, docId)
+  const problems = watchConsole(page, ALLOWED.concat([/ERR_CONNECTION_REFUSED/]))
+  await focusEnd(page)
+  await page.keyboard.type('Before the restart.')
+  await waitSaved(page)
+
+  const restarting = server.restart()
+  await page.locator('.sync-status[data-state="reconnecting"], .sync-status[data-state="connecting"]').waitFor({ timeout: 20000 })
+  await page.keyboard.press('Enter')
+  await page.keyboard.type('Typed while the server was away.')
+  await restarting
+  // The provider reconnects by itself (backoff), sends the pending edits, and the server
+  // confirms them: only then does the tab say saved.
+  await waitSaved(page, 30000)
+  await screenshot(page, 'offline', '03-saved-after-server-restart')
+
+  const ctx2 = await personContext(launcher, BOB)
+  const fresh = await openEditor(ctx2, server.baseURL, docId)
+  await waitForText(fresh, 'Typed while the server was away.')
+  assert.deepEqual(await blockTexts(fresh), ['Before the restart.', 'Typed while the server was away.'])
+  assert.deepEqual(problems, [])
+  await Promise.all([ctx.close(), ctx2.close()])
+})

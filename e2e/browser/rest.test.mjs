@@ -2,7 +2,7 @@
 // Markdown import.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { launchBrowser, personContext, screenshot, startServer, watchConsole } from './harness.mjs'
@@ -189,6 +189,25 @@ test('importing a Markdown file renders it as rich text', async () => {
   await prose.locator('pre code', { hasText: 'code block' }).waitFor()
   assert.equal(await page.getByLabel('Document title').inputValue(), 'Release notes')
   await screenshot(page, 'rest', '05-imported-markdown')
+
+  // Export gives the document back as Markdown and HTML files.
+  const exportAs = async label => {
+    await page.getByRole('button', { name: 'Export' }).click()
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('menuitem', { name: label }).click()
+    ])
+    return { name: download.suggestedFilename(), text: readFileSync(await download.path(), 'utf8') }
+  }
+  const md = await exportAs('Markdown (.md)')
+  assert.equal(md.name, 'Release notes.md')
+  assert.match(md.text, /^# Release 1\.0$/m)
+  assert.match(md.text, /\*\*live\*\*/)
+  assert.match(md.text, /shared carets/)
+  const html = await exportAs('HTML (.html)')
+  assert.equal(html.name, 'Release notes.html')
+  assert.match(html.text, /<h1[^>]*>Release 1\.0<\/h1>/)
+  assert.match(html.text, /<strong>live<\/strong>/)
   assert.deepEqual(problems, [])
   await ctx.close()
 })

@@ -6,7 +6,8 @@
 #   e2e/load/run.sh y-websocket [quire-load flags…]   # reference: y-websocket@1.5.4 bin/server.js
 #
 # QUIRE_BIN and LOAD_BIN name prebuilt binaries (default: go build into a
-# temporary folder). QUIRE_ARGS adds server flags. The y-websocket server
+# temporary folder). QUIRE_ARGS adds server flags. SERVER_LOG names a file
+# to keep the server's log in. The y-websocket server
 # needs `npm ci` in e2e/load first. Quire runs in a fresh temporary folder,
 # so its data starts empty and is removed afterwards.
 set -euo pipefail
@@ -19,6 +20,9 @@ cleanup() {
 	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
+	fi
+	if [ -n "${SERVER_LOG:-}" ] && [ -f "$tmp/server.log" ]; then
+		cp "$tmp/server.log" "$SERVER_LOG"
 	fi
 	rm -rf "$tmp"
 }

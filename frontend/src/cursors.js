@@ -36,10 +36,11 @@ export async function mount (root) {
       h('a', { class: 'brand', href: '/' }, h('img', { src: '/assets/favicon.svg', alt: '', width: 32, height: 32 }), h('span', {}, 'Quire')),
       h('h1', { class: 'demo-title' }, 'Shared cursors'),
       connection),
-    h('div', { class: 'demo-bar' },
-      h('p', { class: 'muted' }, 'Open this page in another window: everyone’s pointer moves live here. Add sticky notes, drag them, edit their text — all shared.'),
-      addBtn),
-    h('div', { class: 'demo-body' }, board, h('aside', { class: 'people-panel' }, h('h2', {}, 'Here now'), people))))
+    h('main', { class: 'demo-main' },
+      h('div', { class: 'demo-bar' },
+        h('p', { class: 'muted' }, 'Open this page in another window: everyone’s pointer moves live here. Add sticky notes, drag them, edit their text — all shared.'),
+        addBtn),
+      h('div', { class: 'demo-body' }, board, h('aside', { class: 'people-panel', 'aria-label': 'People here' }, h('h2', {}, 'Here now'), people)))))
 
   // ---- connection state
   provider.on('status', ({ status }) => {
@@ -51,6 +52,8 @@ export async function mount (root) {
   window.addEventListener('online', () => provider.connect())
   // Tell the others at once that we left (the server also does when the socket closes).
   window.addEventListener('pagehide', () => awareness.setLocalState(null))
+  // Back from the back/forward cache: appear again.
+  window.addEventListener('pageshow', ev => { if (ev.persisted) awareness.setLocalState({ user, pointer: null }) })
 
   // ---- pointers
   let pending = null
@@ -86,7 +89,7 @@ export async function mount (root) {
         el = h('div', { class: 'pointer', 'data-client': String(clientId) },
           h('span', {
             class: 'pointer-arrow',
-            html: '<svg width="18" height="24" viewBox="0 0 18 24"><path d="M1 1l15 12-7 1-4 8z" stroke="#fff" stroke-width="1.5" stroke-linejoin="round"/></svg>'
+            html: '<svg width="22" height="28" viewBox="0 0 18 24"><path d="M1 1l15 12-7 1-4 8z" stroke="#fff" stroke-width="1.5" stroke-linejoin="round"/></svg>'
           }),
           h('span', { class: 'pointer-label' }))
         pointersLayer.append(el)

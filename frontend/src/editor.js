@@ -60,12 +60,15 @@ export async function mount (root, docId) {
 
   const toolbar = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Formatting' })
   const sheet = h('div', { class: 'sheet' })
+  const heading = h('h1', { class: 'visually-hidden' }, UNTITLED)
   const page = h('div', { class: 'editor-page' },
-    h('header', { class: 'editor-header' },
-      h('a', { class: 'home-link', href: '/', 'aria-label': 'All documents', title: 'All documents' }, h('img', { src: '/assets/favicon.svg', alt: '', width: 28, height: 28 })),
-      h('div', { class: 'title-block' }, titleInput, h('div', { class: 'title-sub' }, statusEl, readOnlyBadge)),
-      h('div', { class: 'header-right' }, avatars, exportMenu.el, shareBtn)),
-    toolbar,
+    h('header', { class: 'editor-top' },
+      heading,
+      h('div', { class: 'editor-header' },
+        h('a', { class: 'home-link', href: '/', 'aria-label': 'All documents', title: 'All documents' }, h('img', { src: '/assets/favicon.svg', alt: '', width: 28, height: 28 })),
+        h('div', { class: 'title-block' }, titleInput, h('div', { class: 'title-sub' }, statusEl, readOnlyBadge)),
+        h('div', { class: 'header-right' }, avatars, exportMenu.el, shareBtn)),
+      toolbar),
     h('main', { class: 'canvas', 'aria-label': 'Document' }, sheet))
   root.replaceChildren(page)
 
@@ -135,9 +138,8 @@ export async function mount (root, docId) {
         type: 'button',
         style: { background: p.color },
         title: `${p.name} (you) — change name or colour`,
-        'aria-label': `${p.name} (you), change name or colour`,
         onclick: changeIdentity
-      }, initials(p.name))
+      }, h('span', { 'aria-hidden': 'true' }, initials(p.name)), h('span', { class: 'visually-hidden' }, `${p.name} (you), change name or colour`))
       : h('span', { class: 'avatar', style: { background: p.color }, title: p.name, 'aria-hidden': 'true' }, initials(p.name)))))
     if (people.length > shown.length) {
       const rest = people.slice(shown.length).map(p => p.name).join(', ')
@@ -214,6 +216,7 @@ export async function mount (root, docId) {
     const title = currentTitle()
     if (document.activeElement !== titleInput) titleInput.value = title
     document.title = `${title || UNTITLED} — Quire`
+    heading.textContent = title || UNTITLED
   }
   meta.observe(showTitle)
   showTitle()

@@ -2,9 +2,11 @@ package content
 
 import (
 	"errors"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf16"
 )
 
 // Each case imports Markdown and checks what comes out as Markdown and as
@@ -289,6 +291,8 @@ func TestMalformedInput(t *testing.T) {
 		{FormatProseMirror, `{"type":"doc","content":[{"type":"paragraph","attrs":{"align":"left"}}]}`, `paragraph has no attribute "align"`},
 		{FormatProseMirror, `{"type":"doc","content":[{"type":"paragraph"}],"extra":1}`, `unknown field "extra"`},
 		{FormatMarkdown, "bad \xff utf-8", "markdown is not valid UTF-8"},
+		{FormatMarkdown, "ok\n\n" + strings.Repeat(">", 401) + " deep\n", "markdown line 3 is nested or indented more than 400 columns"},
+		{FormatHTML, strings.Repeat("<div>", 600), "open stack of elements exceeds 512"},
 		{FormatHTML, "<p>\xfe</p>", "HTML is not valid UTF-8"},
 		{FormatText, "\xc3", "text is not valid UTF-8"},
 	}
@@ -307,5 +311,26 @@ func TestMalformedInput(t *testing.T) {
 	}
 	if _, err := Render("docx", NewDoc()); !errors.Is(err, ErrUnknownFormat) {
 		t.Errorf("unknown format: got %v", err)
+	}
+}
+
+func TestSplice(t *testing.T) {
+	words := []string{"a", "b", "é", "🎉", "日本", " ", "\n", "ab", "🎉🎉"}
+	r := rand.New(rand.NewPCG(3, 4))
+	pick := func() string {
+		var b strings.Builder
+		for range r.IntN(8) {
+			b.WriteString(words[r.IntN(len(words))])
+		}
+		return b.String()
+	}
+	for range 2000 {
+		cur, want := pick(), pick()
+		idx, remove, ins := splice(cur, want)
+		u := utf16.Encode([]rune(cur))
+		got := string(utf16.Decode(u[:idx])) + ins + string(utf16.Decode(u[idx+remove:]))
+		if got != want {
+			t.Fatalf("splice(%q, %q) = %d %d %q gives %q", cur, want, idx, remove, ins, got)
+		}
 	}
 }

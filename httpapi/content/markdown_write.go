@@ -70,7 +70,7 @@ func mdBlock(n *Node, alt bool) []string {
 			fenceChar = "~"
 		}
 		fence := strings.Repeat(fenceChar, max(3, longestRun(body, fenceChar[0])+1))
-		out := []string{fence + strings.NewReplacer(`\`, `\\`, "&", `\&`, "\n", " ").Replace(lang)}
+		out := []string{fence + mdInfo.Replace(lang)}
 		if body != "" {
 			out = append(out, strings.Split(body, "\n")...)
 		}
@@ -452,11 +452,9 @@ func closeTagMD(m Mark) string {
 
 func mdLinkDest(href string) string {
 	if href == "" || strings.ContainsAny(href, " \t\n<>") || !balancedParens(href) {
-		r := strings.NewReplacer(`\`, `\\`, "<", `\<`, ">", `\>`, "\n", " ", "&", `\&`)
-		return "<" + r.Replace(href) + ">"
+		return "<" + mdPointyDest.Replace(href) + ">"
 	}
-	r := strings.NewReplacer(`\`, `\\`, "(", `\(`, ")", `\)`, "&", `\&`)
-	return r.Replace(href)
+	return mdBareDest.Replace(href)
 }
 
 func balancedParens(s string) bool {
@@ -479,8 +477,7 @@ func mdLinkTitle(title string) string {
 	if title == "" {
 		return ""
 	}
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "&", `\&`, "\n", " ")
-	return ` "` + r.Replace(title) + `"`
+	return ` "` + mdTitle.Replace(title) + `"`
 }
 
 // mdCharBefore is the last character written before token i; delimiters
@@ -553,6 +550,11 @@ func mdCanClose(c byte, before, after rune) bool {
 }
 
 var (
+	mdInfo         = strings.NewReplacer(`\`, `\\`, "&", `\&`, "\n", " ")
+	mdEdgeSpaces   = strings.NewReplacer(" ", "&#32;", "\t", "&#9;")
+	mdPointyDest   = strings.NewReplacer(`\`, `\\`, "<", `\<`, ">", `\>`, "\n", " ", "&", `\&`)
+	mdBareDest     = strings.NewReplacer(`\`, `\\`, "(", `\(`, ")", `\)`, "&", `\&`)
+	mdTitle        = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "&", `\&`, "\n", " ")
 	mdEntityLike   = regexp.MustCompile(`^&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});`)
 	mdOrderedStart = regexp.MustCompile(`^([0-9]{1,9})([.)])`)
 )
@@ -589,7 +591,7 @@ func escapeMarkdownText(s string, lineStart, lineEnd, inHeading bool) string {
 	trail := ""
 	if lineEnd {
 		t := strings.TrimRight(s, " \t")
-		trail = strings.NewReplacer(" ", "&#32;", "\t", "&#9;").Replace(s[len(t):])
+		trail = mdEdgeSpaces.Replace(s[len(t):])
 		s = t
 	}
 	for i := 0; i < len(s); i++ {

@@ -3,6 +3,8 @@ package content
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/quire/quire/crdt"
 )
 
 // ParseText reads plain text: one paragraph per line (\n, \r\n or \r), a
@@ -53,4 +55,49 @@ func RenderText(doc *Node) string {
 	}
 	walk(doc)
 	return strings.Join(lines, "\n")
+}
+
+// ParseTextRaw checks plain text for a Y.Text root: UTF-8, line breaks
+// normalised to \n, kept otherwise as it is.
+func ParseTextRaw(src []byte) (string, error) {
+	if !utf8.Valid(src) {
+		return "", invalidf("text is not valid UTF-8")
+	}
+	s := strings.ReplaceAll(string(src), "\r\n", "\n")
+	return strings.ReplaceAll(s, "\r", "\n"), nil
+}
+
+// SpliceText makes t hold want with one splice: the characters between the
+// common prefix and suffix are replaced, so concurrent edits elsewhere in
+// the text survive. Call it inside the Doc's Transact.
+func SpliceText(t *crdt.Text, want string) {
+	cur := t.String()
+	if cur == want {
+		return
+	}
+	idx, remove, ins := splice(cur, want)
+	if remove > 0 {
+		t.Delete(idx, remove)
+	}
+	if ins != "" {
+		t.Insert(idx, ins)
+	}
+}
+
+// splice finds the one edit from cur to want: the UTF-16 index, the UTF-16
+// length to delete there, and the text to insert. It never splits a
+// character.
+func splice(cur, want string) (index, remove int, insert string) {
+	ra, rb := []rune(cur), []rune(want)
+	pre := 0
+	for pre < len(ra) && pre < len(rb) && ra[pre] == rb[pre] {
+		pre++
+	}
+	suf := 0
+	for suf < len(ra)-pre && suf < len(rb)-pre && ra[len(ra)-1-suf] == rb[len(rb)-1-suf] {
+		suf++
+	}
+	index = utf16Len(string(ra[:pre]))
+	remove = utf16Len(string(ra[pre : len(ra)-suf]))
+	return index, remove, string(rb[pre : len(rb)-suf])
 }

@@ -5,7 +5,6 @@ import (
 	"math"
 	"regexp"
 	"sort"
-	"unicode/utf16"
 
 	"github.com/quire/quire/crdt"
 )
@@ -167,22 +166,23 @@ func liftUnknown(nodes []*Node) []*Node {
 		if n.Type == TypeText {
 			var ms []Mark
 			for _, m := range n.Marks {
-				if _, ok := markRank[m.Type]; ok {
-					ms = append(ms, m)
+				probe := &Node{Type: TypeText, Text: "x", Marks: []Mark{m}}
+				if validateMarks(probe, "") == nil {
+					ms = append(ms, probe.Marks[0])
 				}
 			}
 			n.Marks = ms
-		}
-		if defs := defaultAttrs(n.Type); defs != nil || n.Attrs != nil {
+		} else {
+			// Attributes the schema rejects fall back to its defaults.
 			kept := map[string]any{}
 			for k, v := range n.Attrs {
-				if _, ok := defs[k]; ok {
+				if validateAttrs(&Node{Type: n.Type, Attrs: map[string]any{k: v}}, "") == nil {
 					kept[k] = v
 				}
 			}
-			n.Attrs = kept
-			if defs == nil {
-				n.Attrs = nil
+			n.Attrs = nil
+			if len(kept) > 0 {
+				n.Attrs = kept
 			}
 		}
 		out = append(out, n)
@@ -487,18 +487,7 @@ func updateText(t *crdt.XmlText, texts []*Node) {
 	for _, tn := range texts {
 		want += tn.Text
 	}
-	ra, rb := []rune(cur), []rune(want)
-	pre := 0
-	for pre < len(ra) && pre < len(rb) && ra[pre] == rb[pre] {
-		pre++
-	}
-	suf := 0
-	for suf < len(ra)-pre && suf < len(rb)-pre && ra[len(ra)-1-suf] == rb[len(rb)-1-suf] {
-		suf++
-	}
-	idx := len(utf16.Encode(ra[:pre]))
-	remove := len(utf16.Encode(ra)) - idx - len(utf16.Encode(ra[len(ra)-suf:]))
-	ins := string(rb[pre : len(rb)-suf])
+	idx, remove, ins := splice(cur, want)
 	if remove > 0 {
 		t.Delete(idx, remove)
 	}

@@ -222,3 +222,33 @@ func TestTipTapReadsWhatWeWrite(t *testing.T) {
 		t.Fatalf("node answered for %d of %d files", i, len(files))
 	}
 }
+
+// Content written by other editors or by hand does not stop an export:
+// what the schema cannot hold gives its text.
+func TestFromFragmentForeignContent(t *testing.T) {
+	d := crdt.NewDoc()
+	d.Transact(func() {
+		f := d.GetXmlFragment("default")
+		img, _ := f.InsertElement(0, "image")
+		_ = img.SetAttribute("src", "x.png")
+		fig, _ := f.InsertElement(1, "figure")
+		cap, _ := fig.InsertText(0)
+		cap.Insert(0, "caption")
+		h, _ := f.InsertElement(2, "heading")
+		_ = h.SetAttribute("level", "huge")
+		_ = h.SetAttribute("align", "center")
+		ht, _ := h.InsertText(0)
+		ht.InsertFormatted(0, "Title", map[string]any{"link": map[string]any{"title": "no href"}, "highlight": map[string]any{}})
+		p, _ := f.InsertElement(3, "paragraph")
+		inner, _ := p.InsertElement(0, "paragraph")
+		it, _ := inner.InsertText(0)
+		it.InsertFormatted(0, "nested", map[string]any{"bold": true})
+	})
+	doc, err := FromFragment(d.GetXmlFragment("default"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := RenderHTML(doc), "<p>caption</p><h1>Title</h1><p><strong>nested</strong></p>"; got != want {
+		t.Errorf("got %s\nwant %s", got, want)
+	}
+}
