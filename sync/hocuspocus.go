@@ -30,17 +30,9 @@ const (
 )
 
 // Authorizer decides what token allows on document docID. A refusal is an
-// error whose text tells the client what was wrong and what to do; wrap
-// ErrUnauthorized (no or bad credentials) or ErrForbidden (valid, but not
-// for this document) so transports can pick their close code. Both
-// WebSocket endpoints use the same Authorizer.
+// error whose text tells the client what was wrong and what to do (the
+// provider receives it as the PermissionDenied reason).
 type Authorizer func(ctx context.Context, docID, token string) (Scope, error)
-
-// Errors an Authorizer wraps.
-var (
-	ErrUnauthorized = errors.New("unauthorized")
-	ErrForbidden    = errors.New("forbidden")
-)
 
 // HocuspocusConfig tunes the Hocuspocus endpoint. Zero values take the
 // defaults in DefaultHocuspocusConfig.
@@ -344,14 +336,14 @@ func (s *hpSocket) beforeAuth(ctx context.Context, f hpFrame, frame []byte) (Clo
 // authorize checks the document name, then asks the Authorizer.
 func (s *hpSocket) authorize(ctx context.Context, name, token string) (Scope, error) {
 	if err := ValidateDocID(name); err != nil {
-		return 0, fmt.Errorf("%w: document name: %w", ErrForbidden, err)
+		return 0, fmt.Errorf("document name: %w", err)
 	}
 	scope, err := s.hp.cfg.Authorize(ctx, name, token)
 	if err != nil {
 		return 0, err
 	}
 	if scope != ScopeReadWrite && scope != ScopeReadOnly {
-		return 0, fmt.Errorf("%w: no access to this document", ErrForbidden)
+		return 0, errors.New("this token gives no access to this document")
 	}
 	return scope, nil
 }
