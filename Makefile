@@ -4,7 +4,7 @@ GO ?= go
 RACE_PKGS := ./sync/... ./storage/... ./httpapi/...
 
 .PHONY: test lint test-go test-race bench-storage fuzz-crdt
-test: lint oracle-deps content-deps test-go test-race frontend-check fuzz-crdt load-smoke oracle-fresh e2e-yjs e2e-hocuspocus
+test: lint oracle-deps content-deps test-go test-race frontend-check fuzz-crdt load-smoke oracle-fresh e2e-yjs e2e-browser e2e-hocuspocus
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

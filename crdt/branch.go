@@ -32,7 +32,15 @@ type branch struct {
 	// It is dropped whenever the list changes in a way it does not follow.
 	marker        listMarker
 	hasFormatting bool
+	// depth counts the types this one is nested in (0 for roots). Views
+	// (ToJSON, XML strings) stop below maxViewDepth: hostile updates can
+	// nest types deeper than a recursive walk should go.
+	depth int
 }
+
+// maxViewDepth is the nesting depth below which ToJSON and the XML string
+// forms show nothing (Yjs runs out of stack long before).
+const maxViewDepth = 2000
 
 type listMarker struct {
 	p     *Item
@@ -292,6 +300,9 @@ func (t *branch) view() any {
 
 // toJSON is the type's Yjs toJSON.
 func (t *branch) toJSON() any {
+	if t.depth > maxViewDepth {
+		return nil
+	}
 	switch t.kind {
 	case kindText:
 		return t.textString()

@@ -234,7 +234,7 @@ func TestOracleGCRunOverlap(t *testing.T) {
 			t.Fatalf("update %d: %v", i, err)
 		}
 	}
-	want := yjsApply(t, roots, [][]string{updates})[0]
+	want := yjsApply(t, true, roots, [][]string{updates})[0]
 	if errs := checkAgainst(t, d, roots, want); len(errs) > 0 {
 		t.Fatalf("differs from Yjs:\n%s", strings.Join(errs, "\n"))
 	}

@@ -283,7 +283,8 @@ func (h *Hub) Serve(ctx context.Context, docID string, conn Conn, info SessionIn
 	}
 	h.metrics.SessionEnded(r)
 	level := slog.LevelInfo
-	if r == ConnectionLost || r == WriteFailed {
+	switch r {
+	case WriteFailed, SlowConsumer, StorageFailed, LoadFailed:
 		level = slog.LevelWarn
 	}
 	h.log.Log(ctx, level, "session ended", "doc", docID, "session", s.id, "reason", r.String(),
