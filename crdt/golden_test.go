@@ -32,9 +32,9 @@ type docScenario struct {
 	Deltas           map[string][]any `json:"deltas"`
 }
 
-func loadDocGolden(t *testing.T) []docScenario {
+func loadDocGolden(t *testing.T, file string) []docScenario {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/golden/doc_golden.json")
+	raw, err := os.ReadFile("testdata/golden/" + file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,18 @@ func normJSON(t *testing.T, v any) any {
 }
 
 func TestGoldenScenarios(t *testing.T) {
-	for _, sc := range loadDocGolden(t) {
+	testScenarios(t, loadDocGolden(t, "doc_golden.json"))
+}
+
+// TestRandomScenarios replays random edits (rich text with formats and
+// embeds, maps, arrays, concurrent replicas) made by Yjs in
+// testdata/golden/random_gen.mjs.
+func TestRandomScenarios(t *testing.T) {
+	testScenarios(t, loadDocGolden(t, "random_golden.json"))
+}
+
+func testScenarios(t *testing.T, scenarios []docScenario) {
+	for _, sc := range scenarios {
 		t.Run(sc.Name, func(t *testing.T) {
 			// 1. Replay the local operations: each must produce Yjs' update.
 			docs := make([]*Doc, len(sc.Clients))
