@@ -4,7 +4,7 @@ GO ?= go
 RACE_PKGS := ./sync/... ./storage/... ./httpapi/...
 
 .PHONY: test lint test-go test-race bench-storage fuzz-crdt
-test: lint oracle-deps content-deps test-go test-race frontend-check fuzz-crdt load-smoke oracle-fresh
+test: lint oracle-deps content-deps test-go test-race frontend-check fuzz-crdt load-smoke oracle-fresh e2e-yjs
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -52,6 +52,19 @@ bench-crdt: oracle-deps
 	    $(GO) test ./crdt -run '^$$' -bench '(Apply|Encode|Load)AutomergePaper$$' -benchtime 2s -count 1 >> "$$out"; \
 	    st=$$?; cat "$$out"; [ $$st -eq 0 ]; } && \
 	  node --expose-gc $(ORACLE_DIR)/bench.mjs --go "$$out"
+
+# End-to-end (e2e/yjs/): the real quire binary, built once, against real Yjs clients
+# (y-websocket's WebsocketProvider) in Node. QUIRE_E2E_VERBOSE=1 echoes the server logs.
+E2E_YJS_DIR := e2e/yjs
+.PHONY: e2e-yjs
+$(E2E_YJS_DIR)/node_modules: $(E2E_YJS_DIR)/package-lock.json
+	cd $(E2E_YJS_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+e2e-yjs: $(E2E_YJS_DIR)/node_modules
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  $(GO) build -o "$$tmp/quire" ./cmd/quire && \
+	  cd $(E2E_YJS_DIR) && QUIRE_BIN="$$tmp/quire" node --test --test-concurrency=1 --test-timeout=60000 test/
 
 # Fuzz the crdt decoders (~20 s each): malformed input must return an error,
 # never panic, and never change the document.

@@ -53,6 +53,9 @@ func (m *attrMap) del(k string) {
 func (m *attrMap) size() int { return len(m.keys) }
 
 func (m *attrMap) clone() *attrMap {
+	if len(m.keys) == 0 {
+		return &attrMap{}
+	}
 	c := &attrMap{keys: append([]string(nil), m.keys...), vals: make(map[string]attrVal, len(m.vals))}
 	for k, v := range m.vals {
 		c.vals[k] = v

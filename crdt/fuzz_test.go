@@ -10,7 +10,7 @@ import (
 )
 
 // seedUpdates returns updates to seed fuzzing with: every update of the
-// golden scenarios, and the oracle corpus if it is present.
+// golden scenarios and a sample of the oracle corpus.
 func seedUpdates(tb testing.TB) [][]byte {
 	tb.Helper()
 	var out [][]byte
@@ -24,10 +24,15 @@ func seedUpdates(tb testing.TB) [][]byte {
 			}
 		}
 	}
-	files, _ := filepath.Glob("testdata/oracle/corpus/*.bin")
-	for _, f := range files {
-		if b, err := os.ReadFile(f); err == nil {
-			out = append(out, b)
+	// Every 7th update of the oracle corpus (real Yjs sessions).
+	if files, _ := filepath.Glob("testdata/oracle/corpus/*.jsonl.gz"); len(files) > 0 {
+		n := 0
+		for _, s := range readSessions(tb, "testdata/oracle/corpus") {
+			for _, u := range s.updates {
+				if n++; n%7 == 0 {
+					out = append(out, u)
+				}
+			}
 		}
 	}
 	return out

@@ -534,11 +534,12 @@ func TestOracleSurrogateSplit(t *testing.T) {
 	if err := json.Unmarshal(runNode(t, "surrogate.mjs"), &yjs); err != nil {
 		t.Fatal(err)
 	}
-	roots := []oracleRoot{{Name: "text", Type: "Text"}, {Name: "default", Type: "XmlFragment"}}
+	roots := []oracleRoot{{Name: "text", Type: "Text"}, {Name: "default", Type: "XmlFragment"}, {Name: "plain", Type: "Text"}}
 	a := newOracleDoc(1, true, roots)
 	b := newOracleDoc(2, true, roots)
 	var xt *XmlText
 	a.Transact(func() {
+		a.GetText("plain").InsertFormatted(0, "p😀q", map[string]any{"bold": true})
 		a.GetText("text").Insert(0, "a😀b👍🏽c")
 		p, err := a.GetXmlFragment("default").InsertElement(0, "paragraph")
 		if err != nil {
@@ -564,6 +565,11 @@ func TestOracleSurrogateSplit(t *testing.T) {
 		b.Transact(func() { text.Delete(6, 1) }),
 		b.Transact(func() { text.Format(7, 2, map[string]any{"bold": true}) }),
 		b.Transact(func() { bxt.InsertFormatted(2, "Z", map[string]any{"italic": map[string]any{}}) }),
+	}
+	// Formatting what is already formatted, from inside a pair: no update,
+	// but this replica's pair becomes U+FFFD U+FFFD (Yjs diverges here).
+	if u := b.Transact(func() { b.GetText("plain").Format(2, 1, map[string]any{"bold": true}) }); u != nil {
+		t.Fatalf("a format that changes nothing produced an update: % x", u)
 	}
 	if len(updates) != len(yjs.Updates) {
 		t.Fatalf("Yjs made %d updates, the scenario %d", len(yjs.Updates), len(updates))

@@ -147,6 +147,7 @@ type textPos struct {
 	left, right *Item
 	index       int
 	attrs       *attrMap
+	attrsBuf    attrMap // backs attrs without another allocation
 }
 
 func (p *textPos) forward() {
@@ -166,7 +167,8 @@ func (p *textPos) forward() {
 // walk starts at the cached marker; positions found are those of a walk
 // from the start.
 func (t *branch) findPosition(tr *transaction, index int, useMarker bool) *textPos {
-	pos := &textPos{right: t.start, attrs: &attrMap{}}
+	pos := &textPos{right: t.start}
+	pos.attrs = &pos.attrsBuf
 	if useMarker && !t.hasFormatting && index > 0 {
 		if m := t.marker; m.p != nil && m.p.parent == t {
 			n, before := m.p, m.index
@@ -177,7 +179,7 @@ func (t *branch) findPosition(tr *transaction, index int, useMarker bool) *textP
 				}
 			}
 			if n != nil {
-				pos = &textPos{left: n.left, right: n, index: before, attrs: pos.attrs}
+				pos.left, pos.right, pos.index = n.left, n, before
 			}
 		}
 	}
@@ -397,9 +399,12 @@ func (t *branch) deleteText(tr *transaction, pos *textPos, length int) {
 // the next visible content (Yjs cleanupFormattingGap).
 func cleanupFormattingGap(tr *transaction, start, curr *Item, startAttrs, currAttrs *attrMap) int {
 	end := start
-	endFormats := map[string]*contentFormat{}
+	var endFormats map[string]*contentFormat
 	for end != nil && (!end.countable() || end.deleted()) {
 		if f, ok := end.content.(*contentFormat); ok && !end.deleted() {
+			if endFormats == nil {
+				endFormats = map[string]*contentFormat{}
+			}
 			endFormats[f.key] = f
 		}
 		end = end.right

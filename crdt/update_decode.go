@@ -141,7 +141,9 @@ func (u *decodedUpdate) validateAgainst(state func(client uint64) uint64) error 
 		end := s
 		for _, it := range refs {
 			end = max(end, it.id.Clock+uint64(it.length))
-			if it.id.Clock > s {
+			if it.id.Clock > s || (it.isItem() && it.dependsOnOthers(state)) {
+				// From here on Yjs may keep the structs pending rather
+				// than fail; they are checked when integrated.
 				break
 			}
 			if it.isItem() {
@@ -176,6 +178,15 @@ func (u *decodedUpdate) validateAgainst(state func(client uint64) uint64) error 
 		}
 	}
 	return nil
+}
+
+// dependsOnOthers reports whether the item refers to a clock of another
+// client that the store does not have yet.
+func (it *Item) dependsOnOthers(state func(client uint64) uint64) bool {
+	c := it.id.Client
+	return (it.hasOrigin() && it.origin.Client != c && it.origin.Clock >= state(it.origin.Client)) ||
+		(it.hasRight() && it.rightOrigin.Client != c && it.rightOrigin.Clock >= state(it.rightOrigin.Client)) ||
+		(it.pref != nil && !it.pref.isKey && it.pref.id.Client != c && it.pref.id.Clock >= state(it.pref.id.Client))
 }
 
 // readStruct reads one struct with the given id.

@@ -196,3 +196,34 @@ func TestStateVectorCodec(t *testing.T) {
 	}
 	t.Logf("%d state vectors round-tripped", n)
 }
+
+// FuzzRawUpdates: MergeUpdates, DiffUpdate and EncodeStateVectorFromUpdate
+// never panic, and every error they return wraps ErrMalformed. Seeds are
+// corpus updates; `go test -fuzz FuzzRawUpdates ./crdt` explores further.
+func FuzzRawUpdates(f *testing.F) {
+	sessions := readSessions(f, filepath.Join(oracleDir, "corpus"))
+	for _, s := range sessions[:10] {
+		for i := 0; i+1 < len(s.updates); i += 5 {
+			f.Add(s.updates[i], s.updates[i+1], mustB64(f, s.Replicas[0].Checks[0].SV))
+		}
+	}
+	f.Fuzz(func(t *testing.T, a, b, sv []byte) {
+		check := func(what string, err error) {
+			if err != nil && !errors.Is(err, ErrMalformed) {
+				t.Fatalf("%s: error %v does not wrap ErrMalformed", what, err)
+			}
+		}
+		merged, err := MergeUpdates([][]byte{a, b})
+		check("MergeUpdates", err)
+		if err == nil {
+			// whatever merges must itself be a well-formed update
+			if _, err := EncodeStateVectorFromUpdate(merged); err != nil {
+				t.Fatalf("MergeUpdates produced an update that does not decode: %v", err)
+			}
+		}
+		_, err = DiffUpdate(a, sv)
+		check("DiffUpdate", err)
+		_, err = EncodeStateVectorFromUpdate(a)
+		check("EncodeStateVectorFromUpdate", err)
+	})
+}

@@ -283,7 +283,8 @@ func (h *Hub) Serve(ctx context.Context, docID string, conn Conn, info SessionIn
 	}
 	h.metrics.SessionEnded(r)
 	level := slog.LevelInfo
-	if r == ConnectionLost || r == WriteFailed {
+	switch r {
+	case WriteFailed, SlowConsumer, StorageFailed, LoadFailed:
 		level = slog.LevelWarn
 	}
 	h.log.Log(ctx, level, "session ended", "doc", docID, "session", s.id, "reason", r.String(),
@@ -320,7 +321,7 @@ func (h *Hub) serve(ctx context.Context, docID string, s *session) CloseReason {
 	// Tell the room, then drop our reference: the order keeps the room
 	// from retiring with this leave still unread.
 	leaveCtx, cancel := context.WithTimeout(context.Background(), h.cfg.WriteTimeout)
-	_ = r.post(leaveCtx, roomMsg{kind: rmLeave, s: s})
+	_ = r.post(leaveCtx, &roomMsg{kind: rmLeave, s: s})
 	cancel()
 	h.release(r)
 	<-s.connClosed
@@ -333,7 +334,7 @@ func (h *Hub) join(ctx context.Context, docID string, s *session) (*room, error)
 		return nil, err
 	}
 	reply := make(chan error, 1)
-	if err := r.post(ctx, roomMsg{kind: rmJoin, s: s, reply: reply}); err != nil {
+	if err := r.post(ctx, &roomMsg{kind: rmJoin, s: s, reply: reply}); err != nil {
 		h.release(r)
 		return nil, err
 	}
@@ -382,7 +383,7 @@ func (s *session) readLoop(ctx context.Context, r *room) (CloseReason, string) {
 		if in.kind == inIgnored {
 			continue
 		}
-		if err := r.post(ctx, roomMsg{kind: rmInbound, s: s, in: in, arrived: now}); err != nil {
+		if err := r.post(ctx, &roomMsg{kind: rmInbound, s: s, in: in, arrived: now}); err != nil {
 			if errors.Is(err, ErrShuttingDown) {
 				return ServerShutdown, ""
 			}
@@ -421,7 +422,7 @@ func (h *Hub) Do(ctx context.Context, docID string, fn func(doc *crdt.Doc) (upda
 	}
 	defer h.release(r)
 	reply := make(chan error, 1)
-	if err := r.post(ctx, roomMsg{kind: rmDo, fn: fn, reply: reply}); err != nil {
+	if err := r.post(ctx, &roomMsg{kind: rmDo, fn: fn, reply: reply}); err != nil {
 		return err
 	}
 	select {
@@ -461,7 +462,7 @@ func (h *Hub) CloseDoc(ctx context.Context, docID string, reason CloseReason) er
 	h.mu.Unlock()
 	defer h.release(r)
 	reply := make(chan error, 1)
-	if err := r.post(ctx, roomMsg{kind: rmCloseAll, reason: reason, reply: reply}); err != nil {
+	if err := r.post(ctx, &roomMsg{kind: rmCloseAll, reason: reason, reply: reply}); err != nil {
 		if errors.Is(err, ErrRoomClosed) {
 			return nil
 		}

@@ -21,7 +21,7 @@ import (
 type room struct {
 	hub   *Hub
 	id    string
-	inbox chan roomMsg
+	inbox chan *roomMsg // pointers: a buffered channel of structs costs its full size per room, idle or not
 	done  chan struct{} // closed when the goroutine has stopped
 	err   error         // why the room stopped early; set before done closes
 
@@ -90,7 +90,7 @@ func newRoom(h *Hub, id string, create bool) *room {
 		hub:         h,
 		id:          id,
 		create:      create,
-		inbox:       make(chan roomMsg, h.cfg.InboxSize),
+		inbox:       make(chan *roomMsg, h.cfg.InboxSize),
 		done:        make(chan struct{}),
 		notify:      make(chan struct{}, 1),
 		compactDone: make(chan compactResult, 1),
@@ -100,7 +100,7 @@ func newRoom(h *Hub, id string, create bool) *room {
 
 // post delivers m unless the room has stopped. It blocks while the inbox is
 // full: that back-pressure reaches the client's TCP window, not the room.
-func (r *room) post(ctx context.Context, m roomMsg) error {
+func (r *room) post(ctx context.Context, m *roomMsg) error {
 	select {
 	case r.inbox <- m:
 		return nil
@@ -205,7 +205,7 @@ func (r *room) load() error {
 	return nil
 }
 
-func (r *room) handle(m roomMsg) {
+func (r *room) handle(m *roomMsg) {
 	switch m.kind {
 	case rmJoin:
 		r.join(m.s)
@@ -580,7 +580,7 @@ func (r *room) shutdown() {
 	r.stop(nil)
 }
 
-func (r *room) handleWhileStopping(m roomMsg) {
+func (r *room) handleWhileStopping(m *roomMsg) {
 	switch m.kind {
 	case rmLeave:
 		r.drop(m.s, ClientClosed, "")

@@ -76,10 +76,11 @@ func (s *session) enqueue(m *outMsg) bool {
 		return false
 	}
 	limit := s.hub.cfg.SessionQueueBytes
-	// One message larger than the limit is still sent when the queue is
-	// empty (a big document's first sync), otherwise the client could never
-	// load it.
-	if len(s.queue) > 0 && s.queuedBytes+len(m.data) > limit {
+	// The message at the head of the queue does not count: it is next on
+	// the wire. So one message larger than the limit (a big document's
+	// first sync) still goes through, with the usual limit behind it;
+	// otherwise a client could never load a big document.
+	if len(s.queue) > 0 && s.queuedBytes-len(s.queue[0].data)+len(m.data) > limit {
 		dropped, droppedBytes := len(s.queue)+1, s.queuedBytes+len(m.data)
 		queued := s.queuedBytes
 		s.mu.Unlock()

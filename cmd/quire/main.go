@@ -10,6 +10,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -53,7 +54,7 @@ type config struct {
 }
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	if err := run(os.Args[1:], os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "quire:", err)
 		os.Exit(1)
 	}
@@ -106,26 +107,27 @@ func parseFlags(args []string) (config, error) {
 	return c, nil
 }
 
-func newLogger(level, format string) (*slog.Logger, error) {
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("log level %q: %w", level, err)
 	}
-	return newLoggerAt(lv, format)
+	return newLoggerAt(w, lv, format)
 }
 
-func newLoggerAt(lv slog.Level, format string) (*slog.Logger, error) {
+func newLoggerAt(w io.Writer, lv slog.Level, format string) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: lv}
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+		return slog.New(slog.NewTextHandler(w, opts)), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("log format %q: want text or json", format)
 }
 
-func run(args []string) error {
+// run serves until SIGINT or SIGTERM; logs go to logOut.
+func run(args []string, logOut io.Writer) error {
 	c, err := parseFlags(args)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -133,7 +135,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(c.logLevel, c.logFormat)
+	log, err := newLogger(logOut, c.logLevel, c.logFormat)
 	if err != nil {
 		return err
 	}
@@ -205,17 +207,19 @@ func run(args []string) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Signals are caught from before the address is announced, so whoever
+	// reads it may signal at once.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	addr := ln.Addr().String()
 	// Logged whatever the log level: scripts and tests read the address
 	// from this line when they ask for port 0.
-	startup, _ := newLoggerAt(slog.LevelInfo, c.logFormat)
+	startup, _ := newLoggerAt(logOut, slog.LevelInfo, c.logFormat)
 	startup.Info("listening", "addr", addr, "url", "http://"+addr, "data", dbPath)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	select {
 	case s := <-sig:
 		log.Info("shutting down", "signal", s.String())

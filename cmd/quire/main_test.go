@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"testing"
 	"time"
 )
@@ -30,10 +31,10 @@ func TestDefaults(t *testing.T) {
 	if c.addr != "localhost:8080" || c.dataDir != "./data" || !c.createOnConnect || c.maxMessageBytes != 16<<20 {
 		t.Errorf("defaults: %+v", c)
 	}
-	if _, err := newLogger("loud", "text"); err == nil {
+	if _, err := newLogger(io.Discard, "loud", "text"); err == nil {
 		t.Error("bad log level accepted")
 	}
-	if _, err := newLogger("info", "xml"); err == nil {
+	if _, err := newLogger(io.Discard, "info", "xml"); err == nil {
 		t.Error("bad log format accepted")
 	}
 }

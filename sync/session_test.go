@@ -1,0 +1,132 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	gosync "sync"
+	"testing"
+	"time"
+)
+
+// pipeConn is an in-memory Conn whose writes block until the test lets
+// them through, standing in for a client that reads slowly.
+type pipeConn struct {
+	mu      gosync.Mutex
+	written [][]byte
+	gate    chan struct{} // one token per write allowed
+	closed  chan struct{}
+	code    int
+	once    gosync.Once
+}
+
+func newPipeConn() *pipeConn {
+	return &pipeConn{gate: make(chan struct{}, 1024), closed: make(chan struct{})}
+}
+
+func (p *pipeConn) Read(ctx context.Context) ([]byte, error) {
+	<-p.closed
+	return nil, ErrPeerClosed
+}
+
+func (p *pipeConn) Write(ctx context.Context, msg []byte) error {
+	select {
+	case <-p.gate:
+	case <-p.closed:
+		return errors.New("closed")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	p.mu.Lock()
+	p.written = append(p.written, msg)
+	p.mu.Unlock()
+	return nil
+}
+
+func (p *pipeConn) Ping(ctx context.Context) error { return nil }
+
+func (p *pipeConn) Close(code int, reason string) error {
+	p.mu.Lock()
+	p.code = code
+	p.mu.Unlock()
+	return p.CloseNow()
+}
+
+func (p *pipeConn) CloseNow() error {
+	p.once.Do(func() { close(p.closed) })
+	return nil
+}
+
+func (p *pipeConn) closeCode() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.code
+}
+
+func testHub(queueBytes int) *Hub {
+	cfg := DefaultConfig
+	cfg.SessionQueueBytes = queueBytes
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.fill()
+	return &Hub{cfg: cfg, log: cfg.Logger, metrics: nopMetrics{}}
+}
+
+func msg(n int) *outMsg { return &outMsg{data: make([]byte, n)} }
+
+func TestQueueLimitLetsOneBigMessageThrough(t *testing.T) {
+	h := testHub(1000)
+	c := newPipeConn()
+	s := newSession(h, c, SessionInfo{})
+	// A first sync far bigger than the limit, then the usual small
+	// messages behind it: none of this is a slow consumer.
+	if !s.enqueue(msg(5000)) {
+		t.Fatal("big message refused")
+	}
+	for i := range 9 {
+		if !s.enqueue(msg(100)) {
+			t.Fatalf("small message %d refused behind the big one", i)
+		}
+	}
+	// Past the limit behind the head, the session is cut off.
+	if s.enqueue(msg(300)) { // over the limit whether or not the big one is already on the wire
+		t.Fatal("queue grew past its limit")
+	}
+	if r, _ := s.endReason(); r != SlowConsumer {
+		t.Fatalf("reason %v, want slow consumer", r)
+	}
+	select {
+	case <-s.connClosed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("connection not closed")
+	}
+	if c.closeCode() != 4500 {
+		t.Errorf("close code %d, want 4500", c.closeCode())
+	}
+}
+
+func TestDrainingEndSendsQueueThenCloses(t *testing.T) {
+	h := testHub(1 << 20)
+	c := newPipeConn()
+	s := newSession(h, c, SessionInfo{})
+	for range 3 {
+		s.enqueue(msg(10))
+	}
+	s.end(ServerShutdown, "", true)
+	if s.enqueue(msg(10)) {
+		t.Error("enqueue accepted after end")
+	}
+	for range 3 {
+		c.gate <- struct{}{}
+	}
+	select {
+	case <-s.connClosed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("not closed after draining")
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.written) != 3 || c.code != 1012 {
+		t.Errorf("wrote %d messages, closed with %d; want 3 then 1012", len(c.written), c.code)
+	}
+}
