@@ -302,9 +302,12 @@ func (r *runner) fetchState(ctx context.Context, doc *docRun) ([]byte, error) {
 
 // verifyResult sums the final-state check over all documents.
 type verifyResult struct {
-	Docs     int      `json:"docs"`
-	Diverged int      `json:"diverged"`
-	Problems []string `json:"problems,omitempty"` // the first few, one per diverged doc
+	Docs     int `json:"docs"`
+	Diverged int `json:"diverged"`
+	// Unverified documents: the server did not hand over their state in
+	// time (-connect-timeout), so they could not be checked.
+	Unverified int      `json:"unverified"`
+	Problems   []string `json:"problems,omitempty"` // the first few, one per doc
 }
 
 // verifyAll fetches each document's final state and checks that it holds
@@ -322,7 +325,11 @@ func (r *runner) verifyAll(ctx context.Context) verifyResult {
 					continue
 				}
 				mu.Lock()
-				res.Diverged++
+				if errors.Is(err, errDiverged) {
+					res.Diverged++
+				} else {
+					res.Unverified++
+				}
 				if len(res.Problems) < 10 {
 					res.Problems = append(res.Problems, fmt.Sprintf("%s: %v", doc.name, err))
 				}
