@@ -31,8 +31,22 @@ type branch struct {
 	// marker caches one list position: the visible units before marker.p.
 	// It is dropped whenever the list changes in a way it does not follow.
 	marker        listMarker
+	// hasFormatting is Yjs' _hasFormatting: a format was integrated since
+	// this Yjs type object exists (a root typed by a Get starts again
+	// without). It decides the formatting cleanup after remote changes.
 	hasFormatting bool
+	// formatted: a format was ever integrated; positions are then always
+	// found from the start, collecting the attributes in force.
+	formatted bool
+	// depth counts the types this one is nested in (0 for roots). Views
+	// (ToJSON, XML strings) stop below maxViewDepth: hostile updates can
+	// nest types deeper than a recursive walk should go.
+	depth int
 }
+
+// maxViewDepth is the nesting depth below which ToJSON and the XML string
+// forms show nothing (Yjs runs out of stack long before).
+const maxViewDepth = 2000
 
 type listMarker struct {
 	p     *Item
@@ -292,6 +306,9 @@ func (t *branch) view() any {
 
 // toJSON is the type's Yjs toJSON.
 func (t *branch) toJSON() any {
+	if t.depth > maxViewDepth {
+		return nil
+	}
 	switch t.kind {
 	case kindText:
 		return t.textString()

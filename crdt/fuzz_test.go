@@ -3,6 +3,7 @@ package crdt
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,5 +151,55 @@ func TestApplyUpdateAtomic(t *testing.T) {
 	}
 	if rejected == 0 {
 		t.Fatal("no corrupted update was rejected")
+	}
+}
+
+// TestDeeplyNestedTypes builds an update nesting maps 200,000 deep (about
+// 1.4 MB): applying it, deleting the outermost map (which deletes and
+// collects everything inside) and viewing it must not exhaust the stack.
+func TestDeeplyNestedTypes(t *testing.T) {
+	const depth = 200000
+	const client = 9
+	e := NewEncoderSize(depth * 8)
+	e.WriteVarUint(1)
+	e.WriteVarUint(depth)
+	e.WriteVarUint(client)
+	e.WriteVarUint(0)
+	// Root map entry "k" holding a Map.
+	e.WriteUint8(refType | 0x20)
+	e.WriteVarUint(1)
+	e.WriteVarString("m")
+	e.WriteVarString("k")
+	e.WriteVarUint(uint64(kindMap))
+	for clock := uint64(1); clock < depth; clock++ {
+		// Entry "k" of the map created at clock-1.
+		e.WriteUint8(refType | 0x20)
+		e.WriteVarUint(0)
+		e.WriteVarUint(client)
+		e.WriteVarUint(clock - 1)
+		e.WriteVarString("k")
+		e.WriteVarUint(uint64(kindMap))
+	}
+	e.WriteVarUint(0)
+	d := NewDoc(WithClientID(1))
+	if err := d.ApplyUpdate(e.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	m := d.GetMap("m")
+	if _, err := json.Marshal(m.ToJSON()); err != nil {
+		t.Fatal(err)
+	}
+	m.Delete("k")
+	if len(m.Keys()) != 0 {
+		t.Fatalf("keys after delete: %v", m.Keys())
+	}
+	u, err := d.EncodeStateAsUpdate(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Everything inside was collected: the client's structs are one GC run
+	// after the deleted root entry.
+	if len(u) > 64 {
+		t.Fatalf("state after deleting everything is %d bytes", len(u))
 	}
 }

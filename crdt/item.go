@@ -295,8 +295,10 @@ func (it *Item) integrateContent(tr *transaction) {
 	case *contentType:
 		c.t.doc = tr.doc
 		c.t.item = it
+		c.t.depth = it.parent.depth + 1
 	case *contentFormat:
 		it.parent.hasFormatting = true
+		it.parent.formatted = true
 	}
 }
 
@@ -335,60 +337,106 @@ func (it *Item) mergeWith(right *Item) bool {
 	return true
 }
 
-// delete marks the item deleted (Yjs Item.delete).
+// delete marks the item deleted (Yjs Item.delete); a nested type's
+// content is deleted with it. The walk is iterative (hostile updates can
+// nest types very deep) and visits items in the order Yjs' recursion does.
 func (it *Item) delete(tr *transaction) {
 	if it.deleted() {
 		return
 	}
-	p := it.parent
-	if it.countable() && !it.hasSub() {
-		p.length -= it.length
+	type step struct {
+		it     *Item
+		action uint8 // stepDelete, stepMerge or stepUnchange
 	}
-	p.marker.p = nil
-	it.markDeleted()
-	tr.ds.add(it.id.Client, it.id.Clock, uint64(it.length))
-	tr.addChanged(p, it.parentSub)
-	if ct, ok := it.content.(*contentType); ok {
+	const (
+		stepDelete = iota
+		stepMerge
+		stepUnchange
+	)
+	stack := []step{{it, stepDelete}}
+	for len(stack) > 0 {
+		st := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		n := st.it
+		switch st.action {
+		case stepMerge:
+			tr.mergeStructs = append(tr.mergeStructs, n)
+			continue
+		case stepUnchange:
+			delete(tr.changed, n.content.(*contentType).t)
+			continue
+		}
+		if n.deleted() {
+			continue
+		}
+		p := n.parent
+		if n.countable() && !n.hasSub() {
+			p.length -= n.length
+		}
+		p.marker.p = nil
+		n.markDeleted()
+		tr.ds.add(n.id.Client, n.id.Clock, uint64(n.length))
+		tr.addChanged(p, n.parentSub)
+		ct, ok := n.content.(*contentType)
+		if !ok {
+			continue
+		}
+		// Children in list order, then map entries; already deleted old
+		// children are queued for merging where Yjs' loop meets them.
+		var kids []step
 		t := ct.t
-		for n := t.start; n != nil; n = n.right {
-			if !n.deleted() {
-				n.delete(tr)
-			} else if n.id.Clock < tr.beforeState[n.id.Client] {
-				tr.mergeStructs = append(tr.mergeStructs, n)
+		visit := func(c *Item) {
+			if !c.deleted() {
+				kids = append(kids, step{c, stepDelete})
+			} else if c.id.Clock < tr.beforeState[c.id.Client] {
+				kids = append(kids, step{c, stepMerge})
 			}
 		}
-		for _, n := range t.mapItemsInOrder() {
-			if !n.deleted() {
-				n.delete(tr)
-			} else if n.id.Clock < tr.beforeState[n.id.Client] {
-				tr.mergeStructs = append(tr.mergeStructs, n)
-			}
+		for c := t.start; c != nil; c = c.right {
+			visit(c)
+		}
+		for _, c := range t.mapItemsInOrder() {
+			visit(c)
+		}
+		stack = append(stack, step{n, stepUnchange})
+		for i := len(kids) - 1; i >= 0; i-- {
+			stack = append(stack, kids[i])
 		}
 	}
 }
 
-// gc drops the content of a deleted item (Yjs Item.gc). If the parent was
-// collected too, the item itself is replaced by a GC struct.
+// gc drops the content of a deleted item (Yjs Item.gc). The items of a
+// nested type are replaced by GC structs. Iterative, like delete.
 func (it *Item) gc(s *structStore, parentGCd bool) {
-	if ct, ok := it.content.(*contentType); ok {
-		t := ct.t
-		for n := t.start; n != nil; n = n.right {
-			n.gc(s, true)
-		}
-		t.start = nil
-		for _, n := range t.mapItemsInOrder() {
-			for ; n != nil; n = n.left {
-				n.gc(s, true)
-			}
-		}
-		t.m = nil
-		t.mkeys = nil
+	type step struct {
+		it        *Item
+		parentGCd bool
 	}
-	if parentGCd {
-		s.replaceStruct(it, newGC(it.id, it.length))
-	} else {
-		// The countable flag stays, as in Yjs (it only matters while visible).
-		it.content = &contentDeleted{n: it.length}
+	stack := []step{{it, parentGCd}}
+	for len(stack) > 0 {
+		st := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		n := st.it
+		if ct, ok := n.content.(*contentType); ok {
+			t := ct.t
+			for c := t.start; c != nil; c = c.right {
+				stack = append(stack, step{c, true})
+			}
+			t.start = nil
+			for _, c := range t.mapItemsInOrder() {
+				for ; c != nil; c = c.left {
+					stack = append(stack, step{c, true})
+				}
+			}
+			t.m = nil
+			t.mkeys = nil
+		}
+		if st.parentGCd {
+			s.replaceStruct(n, newGC(n.id, n.length))
+		} else {
+			// The countable flag stays, as in Yjs (it only matters while visible).
+			n.content = &contentDeleted{n: n.length}
+		}
 	}
 }
 

@@ -165,6 +165,9 @@ func (t *branch) mapValues() map[string]any {
 
 // xmlString is Yjs' toString of XML types.
 func (t *branch) xmlString() string {
+	if t.depth > maxViewDepth {
+		return ""
+	}
 	switch t.kind {
 	case kindXmlText:
 		return t.xmlTextString()

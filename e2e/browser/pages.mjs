@@ -55,15 +55,28 @@ export async function blockTexts (page, selector = '.prose > *') {
   }), selector)
 }
 
-/** Waits until the editor's visible text contains `text`; returns the time it took. */
-export async function waitForText (page, text, timeout = 10000) {
+/**
+ * Waits until the editor's text as shown (without the name labels of collaborators' carets)
+ * does (present = true) or does not contain `text`; returns the time it took.
+ */
+async function waitShown (page, text, present, timeout) {
   const started = Date.now()
-  await page.waitForFunction(t => document.querySelector('.prose') && document.querySelector('.prose').innerText.includes(t), text, { timeout, polling: 'raf' })
+  await page.waitForFunction(([t, want]) => {
+    const prose = document.querySelector('.prose')
+    if (!prose) return false
+    const copy = prose.cloneNode(true)
+    for (const caret of copy.querySelectorAll('.collab-caret')) caret.remove()
+    return copy.textContent.includes(t) === want
+  }, [text, present], { timeout, polling: 'raf' })
   return Date.now() - started
 }
 
-export async function waitForNoText (page, text, timeout = 10000) {
-  await page.waitForFunction(t => document.querySelector('.prose') && !document.querySelector('.prose').innerText.includes(t), text, { timeout, polling: 'raf' })
+export function waitForText (page, text, timeout = 10000) {
+  return waitShown(page, text, true, timeout)
+}
+
+export function waitForNoText (page, text, timeout = 10000) {
+  return waitShown(page, text, false, timeout)
 }
 
 /** Clicks a toolbar button by its accessible name. */

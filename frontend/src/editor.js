@@ -51,7 +51,10 @@ export async function mount (root, docId) {
     maxlength: '200',
     spellcheck: 'false'
   })
-  const statusEl = h('div', { class: 'sync-status', role: 'status', 'aria-live': 'polite', 'data-state': 'connecting' },
+  // Not a live region: "Saving…"/"saved" flips on every keystroke. Connection changes are
+  // announced through `announcer` instead.
+  const announcer = h('div', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' })
+  const statusEl = h('div', { class: 'sync-status', 'data-state': 'connecting' },
     h('span', { class: 'sync-dot', 'aria-hidden': 'true' }), h('span', { class: 'sync-text' }, 'Connecting…'))
   const avatars = h('div', { class: 'avatars', role: 'list', 'aria-label': 'People in this document' })
   const shareBtn = h('button', { class: 'btn btn-primary share-btn', type: 'button', 'aria-haspopup': 'dialog' }, icon(ICONS.share), h('span', {}, 'Share'))
@@ -69,7 +72,8 @@ export async function mount (root, docId) {
         h('div', { class: 'title-block' }, titleInput, h('div', { class: 'title-sub' }, statusEl, readOnlyBadge)),
         h('div', { class: 'header-right' }, avatars, exportMenu.el, shareBtn)),
       toolbar),
-    h('main', { class: 'canvas', 'aria-label': 'Document' }, sheet))
+    h('main', { class: 'canvas', 'aria-label': 'Document' }, sheet),
+    announcer)
   root.replaceChildren(page)
 
   // ---- editor
@@ -174,7 +178,18 @@ export async function mount (root, docId) {
     reconnecting: 'The connection to the server was lost; retrying.',
     offline: 'You are offline. Keep editing: your changes are kept in this tab and sent when the connection returns. Do not close the tab.'
   }
+  const ANNOUNCE = {
+    offline: 'You are offline. Your edits are kept and sent when the connection returns.',
+    reconnecting: 'Connection lost. Reconnecting.',
+    closed: 'Disconnected from the server.'
+  }
+  let lastState = ''
   const status = new SyncStatus(provider, info => {
+    if (info.state !== lastState) {
+      if (ANNOUNCE[info.state]) announcer.textContent = ANNOUNCE[info.state]
+      else if (ANNOUNCE[lastState] && info.state === 'saved') announcer.textContent = 'Back online. All changes saved.'
+      lastState = info.state
+    }
     statusEl.dataset.state = info.state
     statusEl.querySelector('.sync-text').textContent = STATUS_TEXT[info.state]
     page.dataset.sync = info.state
@@ -232,6 +247,7 @@ export async function mount (root, docId) {
       titleInput.title = 'Renaming needs the REST API, which this server does not provide yet.'
       return
     }
+    if (err.status === 401 || err.status === 403) return // the WebSocket's close says why
     if (err.status === 404) {
       banner('This document is not in the document list yet. It is created as you type.', { kind: 'info', key: 'doc-missing' })
       return
@@ -386,16 +402,33 @@ async function openShareDialog (docId) {
     if (copied) toast('Link copied')
   }
 
-  const body = [
-    h('p', { class: 'muted' }, info.auth_required
-      ? 'Anyone with an editor link can edit; a view-only link lets people read and follow along.'
-      : 'Anyone with the link can open this document on this server.'),
-    h('div', { class: 'share-buttons' },
-      h('button', { class: 'btn', type: 'button', 'data-role': 'editor', onclick: () => makeLink('editor') }, icon(ICONS.link), 'Copy editor link'),
-      h('button', { class: 'btn', type: 'button', 'data-role': 'viewer', onclick: () => makeLink('viewer') }, icon(ICONS.eye), 'Copy view-only link')),
-    linkField,
-    note
-  ]
+  async function copyThisPage () {
+    linkField.value = location.href
+    linkField.select()
+    note.textContent = (await copyText(location.href)) ? 'Link copied to the clipboard.' : 'Copy the link above (Ctrl+C / ⌘C).'
+  }
+
+  // Someone who came through a share link cannot make new links (that takes the API key),
+  // but can pass on the link they have.
+  const viaShareLink = info.auth_required && new URLSearchParams(location.search).has('token')
+  const body = viaShareLink
+    ? [
+        h('p', { class: 'muted' }, 'Only people with the API key can create new links. You can pass on the link you opened this document with.'),
+        h('div', { class: 'share-buttons' },
+          h('button', { class: 'btn', type: 'button', onclick: copyThisPage }, icon(ICONS.link), 'Copy this link')),
+        linkField,
+        note
+      ]
+    : [
+        h('p', { class: 'muted' }, info.auth_required
+          ? 'Anyone with an editor link can edit; a view-only link lets people read and follow along.'
+          : 'Anyone with the link can open this document on this server. This server does not require sign-in, so a view-only link opens read-only but is not enforced by the server.'),
+        h('div', { class: 'share-buttons' },
+          h('button', { class: 'btn', type: 'button', 'data-role': 'editor', onclick: () => makeLink('editor') }, icon(ICONS.link), 'Copy editor link'),
+          h('button', { class: 'btn', type: 'button', 'data-role': 'viewer', onclick: () => makeLink('viewer') }, icon(ICONS.eye), 'Copy view-only link')),
+        linkField,
+        note
+      ]
   await modal({ title: 'Share this document', body, actions: [{ label: 'Done', value: 'done', primary: true }] })
 }
 

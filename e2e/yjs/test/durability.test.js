@@ -4,7 +4,8 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { startServer } from '../lib/server.js'
 import {
-  connectClient, destroyAllClients, waitFor, boundaries, tokens, rng, svGap, Y
+  connectClient, destroyAllClients, rawSocket, waitFor, boundaries, tokens, rng, svGap, syncMessage,
+  SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE, MSG_SYNC, Y
 } from '../lib/client.js'
 
 afterEach(() => destroyAllClients())
@@ -13,13 +14,15 @@ test('content survives a graceful restart; connected clients come back by themse
   const server = await startServer(t)
   const docID = randomUUID()
   const a = await connectClient(server, docID, { name: 'a' })
-  a.text.insert(0, 'Hello, ')
-  a.text.insert(7, 'world')
+  a.text.insert(0, 'Hello, cruel world')
+  a.text.delete(7, 6) // deletions must survive too
+  a.text.format(0, 5, { bold: true })
   a.doc.getMap('meta').set('title', 'Greeting')
   // The echo of an edit is the server's "saved".
   await waitFor(() => a.seenContent === 'Hello, world' && a.seen.getMap('meta').get('title') === 'Greeting', {
     what: 'the server to acknowledge a\'s edits'
   })
+  const delta = a.text.toDelta()
 
   const exit = await server.stop()
   assert.deepEqual(exit, { code: 0, signal: null }, `graceful stop must exit 0:\n${server.log.slice(-10).join('\n')}`)
@@ -32,7 +35,9 @@ test('content survives a graceful restart; connected clients come back by themse
   await server.start() // same port, same data directory
   const fresh = await connectClient(server, docID, { name: 'fresh' })
   assert.equal(fresh.content, 'Hello, world')
+  assert.deepEqual(fresh.text.toDelta(), delta)
   assert.equal(fresh.doc.getMap('meta').get('title'), 'Greeting')
+  assert.deepEqual(Y.encodeStateVector(fresh.doc), Y.encodeStateVector(a.doc))
 
   // a reconnected on its own (same URL) and keeps editing.
   await a.synced('a to reconnect after the restart', 10000)
@@ -40,8 +45,42 @@ test('content survives a graceful restart; connected clients come back by themse
   await waitFor(() => fresh.content === 'Hello, world!', { what: 'fresh to see a\'s edit after restart' })
 })
 
-test('kill -9 mid-stream loses nothing any client had received from the server', async (t) => {
+test('updates that arrive before their dependencies wait for them, across a restart', async (t) => {
   const server = await startServer(t)
+  const docID = randomUUID()
+  const author = new Y.Doc()
+  const updates = []
+  author.on('update', (u) => updates.push(u))
+  const text = author.getText('text')
+  text.insert(0, 'one ')
+  text.insert(4, 'two ')
+  text.insert(8, 'three')
+  text.delete(0, 4)
+  const want = text.toString()
+
+  const watcher = await connectClient(server, docID, { name: 'watcher' })
+  const raw = await rawSocket(server.docURL(docID))
+  // Everything but the first update: none of it can be integrated yet.
+  for (const u of updates.slice(1).reverse()) raw.send(syncMessage(SYNC_UPDATE, u))
+  raw.send(syncMessage(SYNC_STEP1, Y.encodeStateVector(new Y.Doc())))
+  await waitFor(() => raw.messages.some(m => m.type === MSG_SYNC && m.syncType === SYNC_STEP2), { what: 'the raw client\'s sync reply' })
+  assert.equal(raw.readyState, raw.OPEN, 'updates with missing dependencies are not malformed')
+  assert.equal(watcher.content, '', 'nothing is visible before the first update arrives')
+  raw.close()
+
+  await server.restart()
+  // The missing first update arrives after the restart: the rest must have been kept.
+  const late = await rawSocket(server.docURL(docID))
+  late.send(syncMessage(SYNC_UPDATE, updates[0]))
+  const fresh = await connectClient(server, docID, { name: 'fresh' })
+  await waitFor(() => fresh.content === want, { what: `fresh to see ${JSON.stringify(want)}`, describe: () => JSON.stringify(fresh.content) })
+  late.close()
+  await waitFor(() => watcher.provider.synced && watcher.content === want, { what: 'the watcher to reconnect and see it all' })
+})
+
+test('kill -9 mid-stream loses nothing any client had received from the server', async (t) => {
+  // Frequent snapshots, so crashes land before, during and after compactions.
+  const server = await startServer(t, { flags: { compactUpdates: 100 } })
   const docID = randomUUID()
   const writers = []
   for (let i = 0; i < 4; i++) writers.push(await connectClient(server, docID, { name: `w${i}` }))
@@ -66,8 +105,10 @@ test('kill -9 mid-stream loses nothing any client had received from the server',
   }
 
   // Several crash rounds: the window between "forwarded" and "durable" is short, so each round
-  // is another chance to catch a server that acknowledges before it has written.
-  for (let round = 1; round <= 3; round++) {
+  // is another chance to catch a server that acknowledges before it has written. One round is a
+  // graceful stop in mid-stream instead: the same must hold, and the exit must be clean.
+  const endings = ['SIGKILL', 'SIGTERM', 'SIGKILL', 'SIGKILL']
+  for (let round = 1; round <= endings.length; round++) {
     const before = Math.min(...writers.map(w => tokens(w.seenContent).length))
     const stop = stream()
     try {
@@ -76,7 +117,12 @@ test('kill -9 mid-stream loses nothing any client had received from the server',
         timeout: 15000,
         describe: () => writers.map(w => `${w.name}: ${tokens(w.seenContent).length} acknowledged, synced=${w.provider.synced}, closes=${JSON.stringify(w.closes)}`).join('; ')
       })
-      await server.kill()
+      if (endings[round - 1] === 'SIGKILL') {
+        await server.kill()
+      } else {
+        const exit = await server.stop()
+        assert.deepEqual(exit, { code: 0, signal: null }, `graceful stop in mid-stream must exit 0:\n${server.log.slice(-10).join('\n')}`)
+      }
     } finally {
       await stop()
     }
@@ -88,7 +134,7 @@ test('kill -9 mid-stream loses nothing any client had received from the server',
       sv: Y.decodeStateVector(Y.encodeStateVector(w.seen))
     }))
     const acked = new Set(observed.flatMap(o => o.tokens))
-    t.diagnostic(`round ${round}: typed ${typed.size} tokens, ${acked.size} acknowledged to someone, ${typed.size - acked.size} in flight at the crash`)
+    t.diagnostic(`round ${round} (${endings[round - 1]}): typed ${typed.size} tokens, ${acked.size} acknowledged to someone, ${typed.size - acked.size} in flight at the crash`)
 
     await server.start()
     const reloaded = await connectClient(server, docID, { name: `reloaded${round}` })

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { Server } from '../lib/server.js'
 import {
-  connectClient, destroyAllClients, rawSocket, waitFor, syncMessage, SYNC_STEP1, SYNC_UPDATE, MSG_SYNC, Y
+  connectClient, destroyAllClients, rawSocket, waitFor, syncMessage, awarenessMessage, SYNC_STEP1, SYNC_UPDATE,
+  MSG_SYNC, Y
 } from '../lib/client.js'
 
 const ALLOWED = 'http://allowed.example'
@@ -73,6 +74,23 @@ test('a malformed update closes that socket with 4400 and a reason; the document
     await assertUnchanged(docID, a, b, content)
     content += '+'
   }
+})
+
+test('a malformed awareness message closes that socket with 4400; everyone else\'s presence is intact', async () => {
+  const docID = randomUUID()
+  const a = await connectClient(server, docID, { ...opts('a'), user: { name: 'Ada' } })
+  const b = await connectClient(server, docID, { ...opts('b'), user: { name: 'Bob' } })
+  await waitFor(() => b.awareness.getStates().get(a.clientID)?.user?.name === 'Ada', { what: 'b to see Ada' })
+  const ws = await rawPeer(docID)
+  // Claims five client states, carries a fragment of one.
+  ws.send(awarenessMessage(new Uint8Array([5, 1, 2])))
+  const closed = await ws.closed
+  assert.equal(closed.code, 4400, `close ${JSON.stringify(closed)}`)
+  assert.ok(closed.reason.length > 0, 'the close frame must say why')
+  a.awareness.setLocalStateField('cursor', 7)
+  await waitFor(() => b.awareness.getStates().get(a.clientID)?.cursor === 7, { what: 'presence to keep flowing' })
+  assert.equal(b.awareness.getStates().get(a.clientID)?.user?.name, 'Ada')
+  assert.equal(a.closes.length + b.closes.length, 0, 'the others stay connected')
 })
 
 test('a message over the size limit is refused with 1009; the document is unchanged', async () => {
