@@ -3,6 +3,7 @@ package crdt
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"reflect"
 	"testing"
@@ -32,9 +33,9 @@ type docScenario struct {
 	Deltas           map[string][]any `json:"deltas"`
 }
 
-func loadDocGolden(t *testing.T) []docScenario {
+func loadDocGolden(t *testing.T, file string) []docScenario {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/golden/doc_golden.json")
+	raw, err := os.ReadFile("testdata/golden/" + file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +202,18 @@ func normJSON(t *testing.T, v any) any {
 }
 
 func TestGoldenScenarios(t *testing.T) {
-	for _, sc := range loadDocGolden(t) {
+	testScenarios(t, loadDocGolden(t, "doc_golden.json"))
+}
+
+// TestRandomScenarios replays random edits (rich text with formats and
+// embeds, maps, arrays, concurrent replicas) made by Yjs in
+// testdata/golden/random_gen.mjs.
+func TestRandomScenarios(t *testing.T) {
+	testScenarios(t, loadDocGolden(t, "random_golden.json"))
+}
+
+func testScenarios(t *testing.T, scenarios []docScenario) {
+	for _, sc := range scenarios {
 		t.Run(sc.Name, func(t *testing.T) {
 			// 1. Replay the local operations: each must produce Yjs' update.
 			docs := make([]*Doc, len(sc.Clients))
@@ -286,5 +298,48 @@ func TestGoldenScenarios(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestArrayGet(t *testing.T) {
+	d := NewDoc(WithClientID(1))
+	a := d.GetArray("a")
+	if err := a.Push(int64(1), "two", []byte{3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Insert(1, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	m, err := a.InsertMap(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Set("k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Delete(0, 1); err != nil {
+		t.Fatal(err)
+	}
+	all := a.ToSlice()
+	if len(all) != a.Len() || a.Len() != 5 {
+		t.Fatalf("len %d, values %v", a.Len(), all)
+	}
+	for i, want := range all {
+		got, ok := a.Get(i)
+		if !ok || !reflect.DeepEqual(got, want) {
+			t.Errorf("Get(%d) = %v, want %v", i, got, want)
+		}
+	}
+	if _, ok := a.Get(5); ok {
+		t.Error("Get past the end succeeded")
+	}
+	if err := a.Insert(7, 1); !errors.Is(err, ErrOutOfRange) {
+		t.Errorf("insert past the end: %v", err)
+	}
+	if err := a.Push(struct{}{}); err == nil {
+		t.Error("pushing a struct succeeded")
+	}
+	if got := normJSON(t, a.ToJSON()); !reflect.DeepEqual(got, normJSON(t, []any{true, nil, "two", []byte{3}, map[string]any{"k": "v"}})) {
+		t.Errorf("ToJSON = %v", got)
 	}
 }

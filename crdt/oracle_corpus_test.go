@@ -297,8 +297,8 @@ func describeUpdates(t testing.TB, want, got []byte) string {
 }
 
 // yjsApply has real Yjs apply each list of base64 updates to a fresh doc
-// (apply.mjs) and returns what each doc holds afterwards.
-func yjsApply(t testing.TB, roots []oracleRoot, replicas [][]string) []oracleCheck {
+// (with the gc option; apply.mjs) and returns what each doc holds afterwards.
+func yjsApply(t testing.TB, gc bool, roots []oracleRoot, replicas [][]string) []oracleCheck {
 	t.Helper()
 	type replicaIn struct {
 		Updates []string `json:"updates"`
@@ -307,7 +307,7 @@ func yjsApply(t testing.TB, roots []oracleRoot, replicas [][]string) []oracleChe
 		GC       bool         `json:"gc"`
 		Roots    []oracleRoot `json:"roots"`
 		Replicas []replicaIn  `json:"replicas"`
-	}{GC: true, Roots: roots}
+	}{GC: gc, Roots: roots}
 	for _, r := range replicas {
 		in.Replicas = append(in.Replicas, replicaIn{Updates: r})
 	}

@@ -429,11 +429,12 @@ func runReverseSession(t *testing.T, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	clients := []uint64{1 + rng.Uint64N(40), 1 << 31, 0xffffffff - rng.Uint64N(3), rng.Uint64N(1 << 32), 1<<32 + rng.Uint64N(1<<20)*1024}
 	rng.Shuffle(len(clients), func(i, j int) { clients[i], clients[j] = clients[j], clients[i] })
+	gc := seed%4 != 0 // every fourth session keeps deleted content
 	s := &reverseSim{t: t, rng: rng, online: []bool{true, true, true}}
 	for i := range 3 {
-		s.docs = append(s.docs, newOracleDoc(clients[i], true, reverseRoots))
+		s.docs = append(s.docs, newOracleDoc(clients[i], gc, reverseRoots))
 	}
-	s.observer = newOracleDoc(clients[3], true, reverseRoots)
+	s.observer = newOracleDoc(clients[3], gc, reverseRoots)
 	s.logs = make([][]int, 4)
 	s.chans = make([][][]int, 3)
 	for i := range s.chans {
@@ -488,7 +489,7 @@ func runReverseSession(t *testing.T, seed uint64) {
 		}
 		sequences = append(sequences, seq)
 	}
-	yjs := yjsApply(t, reverseRoots, sequences)
+	yjs := yjsApply(t, gc, reverseRoots, sequences)
 	// The observer only ever applied updates, as its Yjs twin did: all of
 	// it must match, bytes included.
 	if errs := checkAgainst(t, s.observer, reverseRoots, yjs[3]); len(errs) > 0 {
