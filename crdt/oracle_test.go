@@ -10,6 +10,7 @@ package crdt
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -237,5 +238,65 @@ func TestOracleGCRunOverlap(t *testing.T) {
 	want := yjsApply(t, true, roots, [][]string{updates})[0]
 	if errs := checkAgainst(t, d, roots, want); len(errs) > 0 {
 		t.Fatalf("differs from Yjs:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+// TestOracleStuckPending pins a Yjs 13.6.33 quirk the Go CRDT must share:
+// a replica that receives every update can still stay pending. Client 2
+// types "a", client 21 "b" after it, client 2 "c" and "d" after that. A
+// replica applies mergeUpdates(b, d) — b waits for "a", d for "c" — and then
+// "a" and "c": "a" integrates, "c" waits for "b", and "b" is never retried
+// because Yjs only retries when a client's clock passes the lowest clock it
+// recorded as missing (here client 2's clock 1, the gap before "d").
+// Applied one by one in the same order, the same four updates complete.
+func TestOracleStuckPending(t *testing.T) {
+	x, y := NewDoc(WithClientID(2)), NewDoc(WithClientID(21))
+	tx, ty := x.GetText("t"), y.GetText("t")
+	a := x.Transact(func() { tx.Insert(0, "a") })
+	if err := y.ApplyUpdate(a); err != nil {
+		t.Fatal(err)
+	}
+	b := y.Transact(func() { ty.Insert(1, "b") })
+	if err := x.ApplyUpdate(b); err != nil {
+		t.Fatal(err)
+	}
+	c := x.Transact(func() { tx.Insert(2, "c") })
+	d := x.Transact(func() { tx.Insert(3, "d") })
+	merge := func(us ...[]byte) []byte {
+		m, err := MergeUpdates(us)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	sequences := [][][]byte{
+		{merge(b, d), merge(a, c)},
+		{merge(b, d), a, c},
+		{b, d, a, c},
+	}
+	roots := []oracleRoot{{Name: "t", Type: "Text"}}
+	var encoded [][]string
+	for _, seq := range sequences {
+		var e []string
+		for _, u := range seq {
+			e = append(e, base64.StdEncoding.EncodeToString(u))
+		}
+		encoded = append(encoded, e)
+	}
+	yjs := yjsApply(t, true, roots, encoded)
+	wantText := []string{`"a"`, `"a"`, `"abcd"`}
+	for i, seq := range sequences {
+		if got := string(yjs[i].JSON["t"]); got != wantText[i] || yjs[i].Pending != (i < 2) {
+			t.Fatalf("sequence %d: Yjs now gives %s (pending %v); this test pins Yjs 13.6.33's %s", i, got, yjs[i].Pending, wantText[i])
+		}
+		r := newOracleDoc(99, true, roots)
+		for _, u := range seq {
+			if err := r.ApplyUpdate(u); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if errs := checkAgainst(t, r, roots, yjs[i]); len(errs) > 0 {
+			t.Errorf("sequence %d differs from Yjs:\n%s", i, strings.Join(errs, "\n"))
+		}
 	}
 }

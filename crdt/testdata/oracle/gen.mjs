@@ -383,9 +383,10 @@ export const generateSession = (seed, index, opts = {}) => {
   }
 
   // Yjs can leave a replica waiting on pending structs although every update
-  // reached it (seen after applying a Y.mergeUpdates batch: the same updates
-  // one by one complete). A state-vector exchange, as a reconnect does,
-  // settles it; the checks before it record the stuck state.
+  // reached it (after Y.mergeUpdates batches; minimal case in
+  // crdt/oracle_test.go TestOracleStuckPending). A state-vector exchange, as
+  // a reconnect does, settles it; the checks before it record the stuck
+  // state.
   let resyncs = 0
   while (docs.some(hasPending) && resyncs < 3) {
     resyncs++

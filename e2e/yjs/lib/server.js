@@ -20,7 +20,9 @@ export const FLAGS = {
   dataDir: '--data-dir',
   allowedOrigins: '--allowed-origins',
   maxMessageBytes: '--max-message-bytes',
-  sessionQueueBytes: '--session-queue-bytes'
+  sessionQueueBytes: '--session-queue-bytes',
+  compactUpdates: '--compact-updates',
+  idleTimeout: '--idle-timeout'
 }
 
 const live = new Set() // servers with a running process
