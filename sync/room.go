@@ -260,6 +260,7 @@ func (r *room) inbound(s *session, in inbound, arrived time.Time) {
 	switch in.kind {
 	case inUpdate:
 		if s.info.ReadOnly || bytes.Equal(in.payload, emptyUpdate) {
+			r.ackSyncStatus(s, in) // Hocuspocus sessions only; see hocuspocus_room.go
 			return
 		}
 		if err := r.doc.ApplyUpdate(in.payload); err != nil {
@@ -268,6 +269,7 @@ func (r *room) inbound(s *session, in inbound, arrived time.Time) {
 			return
 		}
 		r.recordUpdate(in.payload, arrived, nil)
+		r.ackSyncStatus(s, in)
 	case inSyncStep1:
 		upd, err := r.doc.EncodeStateAsUpdate(in.payload)
 		if err != nil {
