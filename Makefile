@@ -78,7 +78,7 @@ bench-storage:
 
 # Live collaboration server (sync/, httpapi/, cmd/quire). Its tests run in test-go and
 # test-race; sync-golden regenerates the y-protocols golden messages with real y-protocols.
-.PHONY: run build-server sync-golden
+.PHONY: run build-server sync-golden bench-server
 run:
 	$(GO) run ./cmd/quire
 
@@ -87,6 +87,10 @@ build-server:
 
 sync-golden:
 	cd sync/testdata/yprotocols && npm ci --no-audit --no-fund && node gen.mjs > golden.json
+
+# One edit through the whole server (apply, fsync, fan-out to every client).
+bench-server:
+	$(GO) test -run '^$$' -bench EditFanOut -benchtime 300x ./httpapi/
 
 # Content formats (httpapi/content): goldens written by real TipTap 3 editors through
 # y-tiptap, read back by y-prosemirror (content-goldens regenerates them); the Go
