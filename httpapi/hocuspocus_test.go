@@ -18,7 +18,7 @@ import (
 // hpClient speaks Hocuspocus 4 on one socket, frame by frame, to check the
 // server's exact answers (the real provider is exercised in e2e/hocuspocus).
 type hpClient struct {
-	t      *testing.T
+	t      testing.TB
 	c      *websocket.Conn
 	frames chan []byte
 	closed chan websocket.CloseError
