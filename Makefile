@@ -4,7 +4,7 @@ GO ?= go
 RACE_PKGS := ./sync/... ./storage/... ./httpapi/...
 
 .PHONY: test lint test-go test-race bench-storage fuzz-crdt
-test: lint oracle-deps content-deps test-go test-race frontend-check fuzz-crdt load-smoke oracle-fresh e2e-yjs e2e-browser
+test: lint oracle-deps content-deps test-go test-race frontend-check fuzz-crdt load-smoke oracle-fresh e2e-yjs e2e-browser e2e-hocuspocus
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -78,7 +78,7 @@ bench-storage:
 
 # Live collaboration server (sync/, httpapi/, cmd/quire). Its tests run in test-go and
 # test-race; sync-golden regenerates the y-protocols golden messages with real y-protocols.
-.PHONY: run build-server sync-golden
+.PHONY: run build-server sync-golden bench-server
 run:
 	$(GO) run ./cmd/quire
 
@@ -87,6 +87,10 @@ build-server:
 
 sync-golden:
 	cd sync/testdata/yprotocols && npm ci --no-audit --no-fund && node gen.mjs > golden.json
+
+# One edit through the whole server (apply, fsync, fan-out to every client).
+bench-server:
+	$(GO) test -run '^$$' -bench EditFanOut -benchtime 300x ./httpapi/
 
 # Content formats (httpapi/content): goldens written by real TipTap 3 editors through
 # y-tiptap, read back by y-prosemirror (content-goldens regenerates them); the Go
@@ -116,3 +120,15 @@ e2e-browser: e2e/browser/node_modules
 .PHONY: load-smoke
 load-smoke:
 	e2e/load/run.sh quire -docs 4 -clients 3 -rate 5 -duration 5s -drain 10s
+
+# Hocuspocus clients (e2e/hocuspocus): the real @hocuspocus/provider 4.8.0 (and y-websocket)
+# against the real binary, built once here for every test file.
+HOCUS_DIR := e2e/hocuspocus
+.PHONY: e2e-hocuspocus
+$(HOCUS_DIR)/node_modules: $(HOCUS_DIR)/package-lock.json
+	cd $(HOCUS_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+e2e-hocuspocus: $(HOCUS_DIR)/node_modules
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && $(GO) build -o "$$tmp/quire" ./cmd/quire && \
+	  cd $(HOCUS_DIR) && QUIRE_BIN="$$tmp/quire" node --test --test-concurrency=1

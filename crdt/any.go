@@ -368,3 +368,31 @@ func (d *Decoder) reencodeJS(e *Encoder, depth int) error {
 	}
 	return e.WriteAny(v)
 }
+
+// objectFieldJS returns the value of key in the encoded object raw (the
+// last one if repeated), re-encoded as Yjs would write it; nil if absent.
+func objectFieldJS(raw []byte, key string) []byte {
+	d := NewDecoder(raw)
+	if tag, err := d.ReadUint8(); err != nil || tag != 118 {
+		return nil
+	}
+	n, err := d.ReadVarUint()
+	if err != nil {
+		return nil
+	}
+	var found []byte
+	for range n {
+		k, err := d.ReadVarString()
+		if err != nil {
+			return nil
+		}
+		var ve Encoder
+		if err := d.reencodeJS(&ve, 1); err != nil {
+			return nil
+		}
+		if k == key {
+			found = ve.Bytes()
+		}
+	}
+	return found
+}

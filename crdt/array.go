@@ -16,8 +16,22 @@ func (a *Array) Get(i int) (any, bool) {
 	if i < 0 || i >= a.b.length {
 		return nil, false
 	}
-	vals := a.b.listValues()
-	return vals[i], true
+	for n := a.b.start; n != nil; n = n.right {
+		if n.deleted() || !n.countable() {
+			continue
+		}
+		if i < n.length {
+			switch c := n.content.(type) {
+			case *contentAny:
+				return c.vals[i], true
+			case *contentJSON:
+				return parseJSONValue(c.vals[i]), true
+			}
+			return lastContentValue(n), true
+		}
+		i -= n.length
+	}
+	return nil, false
 }
 
 // ToSlice returns the elements.

@@ -31,7 +31,13 @@ type branch struct {
 	// marker caches one list position: the visible units before marker.p.
 	// It is dropped whenever the list changes in a way it does not follow.
 	marker        listMarker
+	// hasFormatting is Yjs' _hasFormatting: a format was integrated since
+	// this Yjs type object exists (a root typed by a Get starts again
+	// without). It decides the formatting cleanup after remote changes.
 	hasFormatting bool
+	// formatted: a format was ever integrated; positions are then always
+	// found from the start, collecting the attributes in force.
+	formatted bool
 	// depth counts the types this one is nested in (0 for roots). Views
 	// (ToJSON, XML strings) stop below maxViewDepth: hostile updates can
 	// nest types deeper than a recursive walk should go.

@@ -262,6 +262,9 @@ func (c *contentAny) write(e *Encoder, offset int) {
 type contentDoc struct {
 	guid string
 	opts map[string]any // gc:false / autoLoad:true / meta, as Yjs normalizes them
+	// metaRaw is the meta option as Yjs re-encodes it, when it came in an
+	// update (object keys keep their JavaScript order).
+	metaRaw []byte
 }
 
 func (c *contentDoc) ref() byte              { return refDoc }
@@ -293,7 +296,11 @@ func (c *contentDoc) write(e *Encoder, offset int) {
 	}
 	if hasMeta {
 		e.WriteVarString("meta")
-		_ = e.WriteAny(meta)
+		if c.metaRaw != nil {
+			e.WriteBytes(c.metaRaw)
+		} else {
+			_ = e.WriteAny(meta)
+		}
 	}
 }
 

@@ -109,7 +109,10 @@ func (d *Doc) root(name string) *branch {
 func (d *Doc) typedRoot(name string, k typeKind) *branch {
 	t := d.root(name)
 	if t.kind == kindUnknown {
+		// Yjs replaces the untyped root by a new typed object, which has
+		// not seen formats yet.
 		t.kind = k
+		t.hasFormatting = false
 	}
 	return t
 }

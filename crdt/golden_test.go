@@ -3,6 +3,7 @@ package crdt
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"reflect"
 	"testing"
@@ -297,5 +298,48 @@ func testScenarios(t *testing.T, scenarios []docScenario) {
 				}
 			}
 		})
+	}
+}
+
+func TestArrayGet(t *testing.T) {
+	d := NewDoc(WithClientID(1))
+	a := d.GetArray("a")
+	if err := a.Push(int64(1), "two", []byte{3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Insert(1, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	m, err := a.InsertMap(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Set("k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Delete(0, 1); err != nil {
+		t.Fatal(err)
+	}
+	all := a.ToSlice()
+	if len(all) != a.Len() || a.Len() != 5 {
+		t.Fatalf("len %d, values %v", a.Len(), all)
+	}
+	for i, want := range all {
+		got, ok := a.Get(i)
+		if !ok || !reflect.DeepEqual(got, want) {
+			t.Errorf("Get(%d) = %v, want %v", i, got, want)
+		}
+	}
+	if _, ok := a.Get(5); ok {
+		t.Error("Get past the end succeeded")
+	}
+	if err := a.Insert(7, 1); !errors.Is(err, ErrOutOfRange) {
+		t.Errorf("insert past the end: %v", err)
+	}
+	if err := a.Push(struct{}{}); err == nil {
+		t.Error("pushing a struct succeeded")
+	}
+	if got := normJSON(t, a.ToJSON()); !reflect.DeepEqual(got, normJSON(t, []any{true, nil, "two", []byte{3}, map[string]any{"k": "v"}})) {
+		t.Errorf("ToJSON = %v", got)
 	}
 }

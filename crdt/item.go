@@ -298,6 +298,7 @@ func (it *Item) integrateContent(tr *transaction) {
 		c.t.depth = it.parent.depth + 1
 	case *contentFormat:
 		it.parent.hasFormatting = true
+		it.parent.formatted = true
 	}
 }
 

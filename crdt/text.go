@@ -169,7 +169,7 @@ func (p *textPos) forward() {
 func (t *branch) findPosition(tr *transaction, index int, useMarker bool) *textPos {
 	pos := &textPos{right: t.start}
 	pos.attrs = &pos.attrsBuf
-	if useMarker && !t.hasFormatting && index > 0 {
+	if useMarker && !t.formatted && index > 0 {
 		if m := t.marker; m.p != nil && m.p.parent == t {
 			n, before := m.p, m.index
 			for before > index && n != nil {
@@ -206,7 +206,7 @@ func (t *branch) findPosition(tr *transaction, index int, useMarker bool) *textP
 // setMarker remembers pos for the next lookup: pos.index units precede
 // pos.right.
 func (t *branch) setMarker(pos *textPos) {
-	if pos.right != nil && !t.hasFormatting {
+	if pos.right != nil && !t.formatted {
 		t.marker = listMarker{p: pos.right, index: pos.index}
 	} else {
 		t.marker.p = nil

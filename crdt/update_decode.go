@@ -379,6 +379,7 @@ func readContent(d *Decoder, ref byte) (content, error) {
 		if err != nil {
 			return nil, err
 		}
+		optsStart := d.pos
 		opts, err := d.ReadAny()
 		if err != nil {
 			return nil, err
@@ -397,7 +398,11 @@ func readContent(d *Decoder, ref byte) (content, error) {
 				guid = gs
 			}
 		}
-		return newContentDocFromOpts(guid, opts), nil
+		c := newContentDocFromOpts(guid, opts)
+		if _, ok := c.opts["meta"]; ok {
+			c.metaRaw = objectFieldJS(d.buf[optsStart:d.pos], "meta")
+		}
+		return c, nil
 	}
 	return nil, malformed("unknown content type %d", ref)
 }

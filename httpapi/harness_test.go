@@ -24,7 +24,7 @@ import (
 )
 
 // checkFor polls fn until it returns nil or the time is up.
-func checkFor(t *testing.T, wait time.Duration, fn func() error) {
+func checkFor(t testing.TB, wait time.Duration, fn func() error) {
 	t.Helper()
 	deadline := time.Now().Add(wait)
 	for {
@@ -41,7 +41,7 @@ func checkFor(t *testing.T, wait time.Duration, fn func() error) {
 
 // testEnv is a real server: bbolt in a temp dir, a hub, the HTTP handler.
 type testEnv struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	bolt    *storage.BoltStore
 	store   storage.Store // bolt, possibly wrapped
@@ -66,7 +66,7 @@ func fastHubConfig() qsync.Config {
 	return c
 }
 
-func newEnv(t *testing.T, opt envOptions) *testEnv {
+func newEnv(t testing.TB, opt envOptions) *testEnv {
 	t.Helper()
 	dir := opt.dir
 	if dir == "" {
@@ -157,7 +157,7 @@ func (e *testEnv) storedDoc(docID string) (*crdt.Doc, storage.Stored) {
 	return d, st
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
@@ -174,7 +174,7 @@ type awEntry struct {
 // its state vector on open, answers the server's step 1, applies step 2 and
 // updates to its own crdt.Doc, and records awareness.
 type wsClient struct {
-	t    *testing.T
+	t    testing.TB
 	name string
 	c    *websocket.Conn
 
@@ -186,6 +186,7 @@ type wsClient struct {
 	serverSV  map[uint64]uint64 // state vector of the server's last sync step 1
 	awareness []awEntry
 	onUpdate  func(doc *crdt.Doc) // called with mu held after each received update
+	changed   chan struct{}       // signalled after each received update
 	closeErr  error
 	done      chan struct{}
 }
@@ -208,7 +209,8 @@ func (e *testEnv) dial(name, docID string, opt dialOptions) *wsClient {
 		}
 		e.t.Fatalf("dial %s: %v (status %d)", name, err, status)
 	}
-	cl := &wsClient{t: e.t, name: name, c: c, doc: opt.doc, onUpdate: opt.onUpdate, done: make(chan struct{})}
+	cl := &wsClient{t: e.t, name: name, c: c, doc: opt.doc, onUpdate: opt.onUpdate, done: make(chan struct{}),
+		changed: make(chan struct{}, 1)}
 	if cl.doc == nil {
 		cl.doc = crdt.NewDoc()
 	}
@@ -341,6 +343,10 @@ func (c *wsClient) handle(b []byte) error {
 				c.synced = true
 			} else {
 				c.updates++
+				select {
+				case c.changed <- struct{}{}:
+				default:
+				}
 			}
 			if c.onUpdate != nil {
 				c.onUpdate(c.doc)

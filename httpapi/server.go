@@ -32,6 +32,9 @@ type Config struct {
 	Frontend http.Handler
 	// REST serves the document API under /api/v1 (nil: not served).
 	REST *REST
+	// Hocuspocus tunes /hocuspocus; its Authorize comes from REST (the
+	// same rules as /ws) when that is set.
+	Hocuspocus qsync.HocuspocusConfig
 }
 
 // DefaultMaxMessageBytes is the default WebSocket message limit: big enough
@@ -58,6 +61,7 @@ func NewHandler(cfg Config) http.Handler {
 		r.Handle("/metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
 	}
 	r.Get("/ws/*", a.serveWS)
+	a.mountHocuspocus(r)
 	if cfg.REST != nil {
 		MountREST(r, cfg.REST)
 	}

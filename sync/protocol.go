@@ -44,6 +44,7 @@ type inbound struct {
 	kind      inboundKind
 	payload   []byte
 	awareness []awarenessEntry
+	step2     bool // inUpdate came as sync step 2 (Hocuspocus acks it differently when read-only)
 }
 
 // awarenessEntry is one client's awareness state in an awareness update.
@@ -85,7 +86,7 @@ func decodeInbound(frame []byte) (inbound, error) {
 			}
 			return inbound{kind: inSyncStep1, payload: payload}, nil
 		case syncStep2, syncUpdate:
-			return inbound{kind: inUpdate, payload: payload}, nil
+			return inbound{kind: inUpdate, payload: payload, step2: sub == syncStep2}, nil
 		default:
 			return inbound{}, malformed("unknown sync message type %d", sub)
 		}

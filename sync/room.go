@@ -228,7 +228,9 @@ func (r *room) join(s *session) {
 	r.lastActive = time.Now()
 	// Our state vector goes first, so the client pushes what we lack
 	// (offline edits); its own step 1 gets our step 2 in reply.
-	s.enqueue(&outMsg{data: encodeSyncStep1(r.doc.EncodeStateVector())})
+	if !s.info.syncStatus { // Hocuspocus: in answer to each step 1 instead (hocuspocus_room.go)
+		s.enqueue(&outMsg{data: encodeSyncStep1(r.doc.EncodeStateVector())})
+	}
 	if live := r.aware.live(); len(live) > 0 {
 		s.enqueue(&outMsg{data: encodeAwareness(live)})
 	}
@@ -260,6 +262,7 @@ func (r *room) inbound(s *session, in inbound, arrived time.Time) {
 	switch in.kind {
 	case inUpdate:
 		if s.info.ReadOnly || bytes.Equal(in.payload, emptyUpdate) {
+			r.ackSyncStatus(s, in) // Hocuspocus sessions only; see hocuspocus_room.go
 			return
 		}
 		if err := r.doc.ApplyUpdate(in.payload); err != nil {
@@ -268,12 +271,14 @@ func (r *room) inbound(s *session, in inbound, arrived time.Time) {
 			return
 		}
 		r.recordUpdate(in.payload, arrived, nil)
+		r.ackSyncStatus(s, in)
 	case inSyncStep1:
 		upd, err := r.doc.EncodeStateAsUpdate(in.payload)
 		if err != nil {
 			r.drop(s, MalformedMessage, "sync step 1: "+err.Error())
 			return
 		}
+		r.answerStep1(s)
 		r.hold(heldMsg{idx: r.applied, msg: &outMsg{data: encodeSyncStep2(upd)}, to: s})
 	case inAwareness:
 		if changed := r.aware.apply(in.awareness, s, time.Now()); len(changed) > 0 {

@@ -51,6 +51,10 @@ type SessionInfo struct {
 	// ReadOnly sessions receive the document and awareness but their
 	// updates are not applied (viewer share tokens).
 	ReadOnly bool
+
+	// syncStatus: the client is a Hocuspocus provider, which wants one
+	// SyncStatus message per update it sends (hocuspocus_room.go).
+	syncStatus bool
 }
 
 func newSession(h *Hub, conn Conn, info SessionInfo) *session {

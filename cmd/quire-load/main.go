@@ -65,6 +65,7 @@ type config struct {
 	procs          int
 	connectTimeout time.Duration
 	syncTimeout    time.Duration
+	verifyTimeout  time.Duration
 	writeTimeout   time.Duration
 	readBuffer     int
 	readLimit      int
@@ -162,6 +163,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.procs, "procs", runtime.NumCPU(), "CPU cores the tool may use (GOMAXPROCS); fewer costs less CPU per update, but on a busy machine the tool then falls behind reading and inflates latency")
 	fs.DurationVar(&cfg.connectTimeout, "connect-timeout", 10*time.Second, "per-connection handshake timeout")
 	fs.DurationVar(&cfg.syncTimeout, "sync-timeout", 30*time.Second, "how long to wait for every connection's first sync")
+	fs.DurationVar(&cfg.verifyTimeout, "verify-timeout", 30*time.Second, "how long fetching one document's final state may take")
 	fs.DurationVar(&cfg.writeTimeout, "write-timeout", 10*time.Second, "a write blocked this long fails the connection")
 	fs.IntVar(&cfg.readBuffer, "read-buffer", 1024, "bytes of read buffer per connection")
 	fs.IntVar(&cfg.readLimit, "read-limit", 64<<20, "largest message accepted, bytes")

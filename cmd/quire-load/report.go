@@ -225,6 +225,9 @@ func (rep *report) fill(r *runner, srv, self *procWatch) {
 		if rep.Verify != nil && rep.Verify.Diverged > 0 {
 			fail("%d of %d documents diverged", rep.Verify.Diverged, rep.Verify.Docs)
 		}
+		if rep.Verify != nil && rep.Verify.Unverified > 0 {
+			fail("the final state of %d of %d documents could not be fetched", rep.Verify.Unverified, rep.Verify.Docs)
+		}
 	}
 	conns := int(rep.Connect.OK)
 	rep.Server = srv.report(phase, conns)
@@ -268,7 +271,7 @@ func writeTable(w io.Writer, rep report) {
 			rep.MaxBacklog.ToolRxBytes, rep.MaxBacklog.ServerRxBytes)
 	}
 	if v := rep.Verify; v != nil {
-		row("diverged", "%d of %d documents", v.Diverged, v.Docs)
+		row("diverged", "%d of %d documents (%d could not be fetched)", v.Diverged, v.Docs, v.Unverified)
 		for _, p := range v.Problems {
 			row("  diverged doc", "%s", p)
 		}

@@ -260,7 +260,7 @@ func (r *runner) closeAll() {
 // fetchState opens a fresh connection to doc, asks for the whole document
 // and returns the update the server answers with.
 func (r *runner) fetchState(ctx context.Context, doc *docRun) ([]byte, error) {
-	cctx, cancel := context.WithTimeout(ctx, r.cfg.connectTimeout)
+	cctx, cancel := context.WithTimeout(ctx, r.cfg.verifyTimeout)
 	defer cancel()
 	conn, err := dialWebSocket(cctx, doc.url, 4096, r.cfg.readLimit, r.cfg.writeTimeout)
 	if err != nil {
@@ -278,7 +278,7 @@ func (r *runner) fetchState(ctx context.Context, doc *docRun) ([]byte, error) {
 		msg, err := conn.ReadMessage()
 		if err != nil {
 			if cctx.Err() != nil {
-				return nil, fmt.Errorf("no state within %s: %w", r.cfg.connectTimeout, cctx.Err())
+				return nil, fmt.Errorf("no state within %s: %w", r.cfg.verifyTimeout, cctx.Err())
 			}
 			return nil, fmt.Errorf("read state: %w", err)
 		}
@@ -302,9 +302,12 @@ func (r *runner) fetchState(ctx context.Context, doc *docRun) ([]byte, error) {
 
 // verifyResult sums the final-state check over all documents.
 type verifyResult struct {
-	Docs     int      `json:"docs"`
-	Diverged int      `json:"diverged"`
-	Problems []string `json:"problems,omitempty"` // the first few, one per diverged doc
+	Docs     int `json:"docs"`
+	Diverged int `json:"diverged"`
+	// Unverified documents: the server did not hand over their state in
+	// time (-verify-timeout), so they could not be checked.
+	Unverified int      `json:"unverified"`
+	Problems   []string `json:"problems,omitempty"` // the first few, one per doc
 }
 
 // verifyAll fetches each document's final state and checks that it holds
@@ -322,7 +325,11 @@ func (r *runner) verifyAll(ctx context.Context) verifyResult {
 					continue
 				}
 				mu.Lock()
-				res.Diverged++
+				if errors.Is(err, errDiverged) {
+					res.Diverged++
+				} else {
+					res.Unverified++
+				}
 				if len(res.Problems) < 10 {
 					res.Problems = append(res.Problems, fmt.Sprintf("%s: %v", doc.name, err))
 				}

@@ -4,8 +4,6 @@ import assert from 'node:assert/strict'
 import { launchBrowser, personContext, screenshot, startServer, watchConsole } from './harness.mjs'
 import { ALICE, BOB, bodyHTML, focusEnd, newDocId, openEditor, blockTexts, tool, waitForNoText, waitForText, waitSaved } from './pages.mjs'
 
-// The editor asks the REST API for the title; a server without it answers 404 (handled).
-const ALLOWED = [/status of 404 .*\/api\/v1\//]
 
 let server
 let launcher
@@ -23,7 +21,7 @@ after(async () => {
 test('first visit asks for a name and colour, then remembers them', async () => {
   const context = await personContext(launcher, null)
   const page = await context.newPage()
-  const problems = watchConsole(page, ALLOWED)
+  const problems = watchConsole(page)
   await page.goto(`${server.baseURL}/d/${newDocId()}`)
   const dialog = page.getByRole('dialog', { name: 'Welcome to Quire' })
   await dialog.waitFor()
@@ -53,8 +51,8 @@ test('two editors: live text, carets, formatting, collaborative undo, reload', a
   const ctxB = await personContext(launcher, BOB)
   const a = await openEditor(ctxA, server.baseURL, docId)
   const b = await openEditor(ctxB, server.baseURL, docId)
-  const problemsA = watchConsole(a, ALLOWED)
-  const problemsB = watchConsole(b, ALLOWED)
+  const problemsA = watchConsole(a)
+  const problemsB = watchConsole(b)
 
   // Both see each other in the avatar list.
   await a.getByRole('listitem', { name: BOB.name }).waitFor()

@@ -133,19 +133,38 @@ export async function personContext (launcher, user, options = {}) {
 }
 
 /**
- * Records uncaught page errors and console errors. Network failures the test provokes on
- * purpose (allow: list of RegExps matched against the text and URL) are ignored.
+ * Starts buffering a page's console and errors before it navigates, so watchConsole(page)
+ * called later still sees what happened during loading.
+ */
+export function bufferConsole (page) {
+  const early = []
+  page.on('pageerror', err => early.push(err))
+  page.on('console', msg => early.push(msg))
+  page.__earlyConsole = early
+  return page
+}
+
+/**
+ * Records uncaught page errors and console errors (including those buffered since
+ * bufferConsole). Failures the test provokes on purpose (allow: RegExps matched against
+ * the text and URL) are ignored.
  */
 export function watchConsole (page, allow = []) {
   const problems = []
-  page.on('pageerror', err => problems.push(`pageerror: ${err.message}`))
-  page.on('console', msg => {
-    if (msg.type() !== 'error') return
-    const where = msg.location() && msg.location().url ? ` (${msg.location().url})` : ''
-    const text = msg.text() + where
+  const record = entry => {
+    if (entry instanceof Error) {
+      problems.push(`pageerror: ${entry.message}`)
+      return
+    }
+    if (entry.type() !== 'error') return
+    const where = entry.location() && entry.location().url ? ` (${entry.location().url})` : ''
+    const text = entry.text() + where
     if (allow.some(re => re.test(text))) return
     problems.push(`console.error: ${text}`)
-  })
+  }
+  for (const entry of page.__earlyConsole || []) record(entry)
+  page.on('pageerror', record)
+  page.on('console', record)
   return problems
 }
 

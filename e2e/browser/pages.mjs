@@ -1,6 +1,7 @@
 // Page helpers shared by the browser tests: they drive the app the way a person does
 // (clicks, keyboard), and read what a person would see.
 import { randomUUID } from 'node:crypto'
+import { bufferConsole } from './harness.mjs'
 
 export const ALICE = { name: 'Alice Martin', color: '#d93025' }
 export const BOB = { name: 'Bob Chen', color: '#1a73e8' }
@@ -11,7 +12,7 @@ export function newDocId () {
 
 /** Opens the editor on docId and waits until the document is loaded and in sync. */
 export async function openEditor (context, baseURL, docId, query = '') {
-  const page = await context.newPage()
+  const page = bufferConsole(await context.newPage())
   await page.goto(`${baseURL}/d/${docId}${query}`)
   await waitSaved(page)
   return page

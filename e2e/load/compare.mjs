@@ -51,7 +51,7 @@ for (const name of wanted) {
     const d = rep.delivery
     rows.push(`| ${name} | ${server} | ${f(rep.edits.per_second, 0)} edits/s | ` +
       `${f(l.p50_ms, 2)} / ${f(l.p95_ms, 2)} / ${f(l.p99_ms, 2)} / ${f(l.max_ms, 2)} | ` +
-      `${d.delivered}/${d.expected} | ${rep.verify.diverged}/${rep.verify.docs} | ` +
+      `${d.delivered}/${d.expected}${d.live_expected !== d.expected ? ` (to open conns ${d.live_delivered}/${d.live_expected}; ${rep.disconnects} dropped)` : ''} | ${rep.verify.diverged}/${rep.verify.docs}${rep.verify.unverified ? ` (${rep.verify.unverified} unfetched)` : ''} | ` +
       `CPU ${f(s.cpu_seconds, 2)} s (${f(s.cpu_percent, 0)}%), ${f(s.cpu_us_per_delivered)} µs/delivered; RSS ${f(s.rss_connected_mib)}→${f(s.rss_end_mib)} MiB (peak ${f(s.peak_rss_mib)}) | ` +
       `CPU ${f(t.cpu_seconds, 2)} s, ${f(t.cpu_us_per_delivered)} µs/delivered; lag p99 ${f(rep.schedule_lag.p99_ms)} ms; backlog tool ${rep.max_backlog.tool_rx_bytes} B / server ${rep.max_backlog.server_rx_bytes} B | ` +
       `${rep.ok ? 'OK' : 'FAILED: ' + rep.failures.join('; ')} |`)

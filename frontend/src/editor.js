@@ -236,7 +236,10 @@ export async function mount (root, docId) {
   meta.observe(showTitle)
   showTitle()
 
-  api('GET', `/docs/${encodeURIComponent(docId)}`).then(doc => {
+  // Ask after the first sync: a document opened by a new name is created when the socket
+  // joins it, so asking earlier could find nothing yet.
+  provider.once('sync', () => loadDetails())
+  const loadDetails = () => api('GET', `/docs/${encodeURIComponent(docId)}`).then(doc => {
     restTitle = doc.title || ''
     if (doc.role === 'viewer' || doc.role === 'editor') setRole(doc.role)
     showTitle()
@@ -248,10 +251,7 @@ export async function mount (root, docId) {
       return
     }
     if (err.status === 401 || err.status === 403) return // the WebSocket's close says why
-    if (err.status === 404) {
-      banner('This document is not in the document list yet. It is created as you type.', { kind: 'info', key: 'doc-missing' })
-      return
-    }
+    if (err.status === 404) return // not in the list (the server does not create on connect): the socket's close says so
     banner(`Could not load the document details: ${err.message}`, { key: 'doc-load' })
   })
 

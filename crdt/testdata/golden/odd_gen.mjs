@@ -1,5 +1,6 @@
 // Generates odd_golden.json: what real Yjs makes of unusual updates (found
-// by fuzzing and by mutating oracle sessions; each line of odd_inputs.txt is
+// by fuzzing and by mutating oracle sessions, plus a subdocument with meta
+// options; each line of odd_inputs.txt is
 // hex updates separated by commas), applied in order to a fresh doc:
 // encodeStateAsUpdate, or "error" when Yjs throws on one of them.
 // Run: ln -s /tmp/yjs-src/node_modules node_modules && node odd_gen.mjs > odd_golden.json
