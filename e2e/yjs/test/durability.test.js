@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { startServer } from '../lib/server.js'
 import {
-  connectClient, destroyAllClients, rawSocket, waitFor, boundaries, tokens, rng, svGap, syncMessage,
+  Client, connectClient, destroyAllClients, rawSocket, waitFor, boundaries, tokens, rng, svGap, syncMessage,
   SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE, MSG_SYNC, Y
 } from '../lib/client.js'
 
@@ -88,8 +88,14 @@ test('kill -9 mid-stream loses nothing any client had received from the server',
   const randoms = writers.map((_w, i) => rng(100 + i))
   let serial = 0
 
+  const snapshot = (c) => ({ name: c.name, tokens: tokens(c.seenContent), sv: Y.decodeStateVector(Y.encodeStateVector(c.seen)) })
+  let joiners = [] // what each newcomer of the round was sent (sync step 2 replies, then updates)
+  let joined = 0
+  let crashOnJoin = false
+
   // Each writer inserts unique tokens at token boundaries as fast as its event loop lets it, so
-  // that every edit can be recognised in any replica. Returns a function that stops the stream.
+  // that every edit can be recognised in any replica; meanwhile newcomers keep joining, so sync
+  // replies are in flight too. Returns a function that stops the stream.
   function stream () {
     let running = true
     const loops = writers.map(async (w, i) => {
@@ -101,6 +107,17 @@ test('kill -9 mid-stream loses nothing any client had received from the server',
         await new Promise(resolve => setTimeout(resolve, 1))
       }
     })
+    loops.push((async () => {
+      while (running) {
+        const j = new Client(server, docID, { name: `joiner${joined++}` })
+        // The crash comes the instant a newcomer has its sync reply: that reply must hold only
+        // what is already on disk.
+        j.provider.on('sync', (synced) => { if (synced && crashOnJoin) { crashOnJoin = false; server.proc?.kill('SIGKILL') } })
+        await waitFor(() => j.provider.synced || !running, { what: `${j.name} to sync`, timeout: 5000 }).catch(() => {})
+        joiners.push(j)
+        j.provider.disconnect() // keep what it was sent; destroyed after the check
+      }
+    })())
     return async () => { running = false; await Promise.all(loops) }
   }
 
@@ -118,7 +135,14 @@ test('kill -9 mid-stream loses nothing any client had received from the server',
         describe: () => writers.map(w => `${w.name}: ${tokens(w.seenContent).length} acknowledged, synced=${w.provider.synced}, closes=${JSON.stringify(w.closes)}`).join('; ')
       })
       if (endings[round - 1] === 'SIGKILL') {
-        await server.kill()
+        const proc = server.proc
+        crashOnJoin = true
+        let timer
+        const exited = await Promise.race([proc.exited, new Promise(resolve => { timer = setTimeout(resolve, 5000, null) })])
+        clearTimeout(timer)
+        crashOnJoin = false
+        assert.ok(exited, 'no newcomer synced within 5 s')
+        assert.equal(exited.signal, 'SIGKILL')
       } else {
         const exit = await server.stop()
         assert.deepEqual(exit, { code: 0, signal: null }, `graceful stop in mid-stream must exit 0:\n${server.log.slice(-10).join('\n')}`)
@@ -128,13 +152,12 @@ test('kill -9 mid-stream loses nothing any client had received from the server',
     }
     // Freeze what each writer had been told: keep them offline until the check is done.
     for (const w of writers) w.provider.disconnect()
-    const observed = writers.map(w => ({
-      name: w.name,
-      tokens: tokens(w.seenContent),
-      sv: Y.decodeStateVector(Y.encodeStateVector(w.seen))
-    }))
+    const observed = [...writers, ...joiners].map(snapshot)
+    for (const j of joiners) j.destroy()
+    const joinedThisRound = joiners.length
+    joiners = []
     const acked = new Set(observed.flatMap(o => o.tokens))
-    t.diagnostic(`round ${round} (${endings[round - 1]}): typed ${typed.size} tokens, ${acked.size} acknowledged to someone, ${typed.size - acked.size} in flight at the crash`)
+    t.diagnostic(`round ${round} (${endings[round - 1]}): typed ${typed.size} tokens, ${acked.size} acknowledged to someone, ${typed.size - acked.size} in flight at the crash; ${joinedThisRound} newcomers joined`)
 
     await server.start()
     const reloaded = await connectClient(server, docID, { name: `reloaded${round}` })
