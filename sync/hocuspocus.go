@@ -198,6 +198,12 @@ func (s *hpSocket) doc(address string) *hpDoc {
 	return s.docs[address]
 }
 
+func (s *hpSocket) attached() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.docs)
+}
+
 func (s *hpSocket) readLoop(ctx context.Context) (CloseReason, string) {
 	for {
 		frame, err := s.conn.Read(ctx)
@@ -407,6 +413,12 @@ func (s *hpSocket) tick() {
 	default:
 	}
 	cfg := &s.hp.cfg
+	if s.hp.hub.Ready() != nil && s.attached() == 0 {
+		// Shutting down: sockets with documents are closed by their rooms
+		// (1012); this one has none to wait for.
+		s.closeSocket(ServerShutdown, "")
+		return
+	}
 	now := time.Now()
 	sinceRead := now.Sub(time.Unix(0, s.lastRead.Load()))
 	if sinceRead >= cfg.IdleTimeout {

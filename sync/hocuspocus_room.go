@@ -13,6 +13,17 @@ import (
 // room's other sends until the updates before it are durable: a
 // SyncStatus 1 means "on disk", not "in memory".
 
+// answerStep1 sends a Hocuspocus session the room's state vector in answer
+// to each sync step 1 it sends, as Hocuspocus does (rather than once on
+// join): the provider counts one unsynced change when it sends step 1 and
+// takes it off when the step 2 it sends back is acknowledged. Without this,
+// forceSync (a periodic step 1) would leave that count at 1 for good.
+func (r *room) answerStep1(s *session) {
+	if s.info.syncStatus && !s.enqueue(&outMsg{data: encodeSyncStep1(r.doc.EncodeStateVector())}) {
+		r.drop(s, SlowConsumer, "")
+	}
+}
+
 // ackSyncStatus queues the SyncStatus answer to in, an update s sent that
 // the room has just applied (or refused, for a read-only session).
 func (r *room) ackSyncStatus(s *session, in inbound) {

@@ -228,7 +228,9 @@ func (r *room) join(s *session) {
 	r.lastActive = time.Now()
 	// Our state vector goes first, so the client pushes what we lack
 	// (offline edits); its own step 1 gets our step 2 in reply.
-	s.enqueue(&outMsg{data: encodeSyncStep1(r.doc.EncodeStateVector())})
+	if !s.info.syncStatus { // Hocuspocus: in answer to each step 1 instead (hocuspocus_room.go)
+		s.enqueue(&outMsg{data: encodeSyncStep1(r.doc.EncodeStateVector())})
+	}
 	if live := r.aware.live(); len(live) > 0 {
 		s.enqueue(&outMsg{data: encodeAwareness(live)})
 	}
@@ -276,6 +278,7 @@ func (r *room) inbound(s *session, in inbound, arrived time.Time) {
 			r.drop(s, MalformedMessage, "sync step 1: "+err.Error())
 			return
 		}
+		r.answerStep1(s)
 		r.hold(heldMsg{idx: r.applied, msg: &outMsg{data: encodeSyncStep2(upd)}, to: s})
 	case inAwareness:
 		if changed := r.aware.apply(in.awareness, s, time.Now()); len(changed) > 0 {

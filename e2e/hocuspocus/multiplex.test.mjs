@@ -149,3 +149,18 @@ test('session-aware providers attach one document twice on one socket', async ()
     p1.destroy(); p2.destroy(); socket.destroy()
   }
 })
+
+test('forceSync (a periodic step 1) settles unsyncedChanges back to 0 every time', async () => {
+  const socket = hocuspocusSocket(server.hocuspocusURL)
+  const p = await attach(socket, 'force-sync', { forceSyncInterval: 150 })
+  try {
+    const counts = []
+    p.on('unsyncedChanges', ({ number }) => counts.push(number))
+    p.document.getText('body').insert(0, 'x')
+    await waitFor(() => counts.filter(n => n === 1).length >= 3, 'three forced syncs')
+    await waitFor(() => p.unsyncedChanges === 0, 'settled after a forced sync')
+    assert.ok(counts.lastIndexOf(0) > counts.indexOf(1), 'each forced sync is answered')
+  } finally {
+    p.destroy(); socket.destroy()
+  }
+})
