@@ -30,7 +30,7 @@ type branch struct {
 	length int      // countable visible units in the list
 	// marker caches one list position: the visible units before marker.p.
 	// It is dropped whenever the list changes in a way it does not follow.
-	marker        listMarker
+	marker listMarker
 	// hasFormatting is Yjs' _hasFormatting: a format was integrated since
 	// this Yjs type object exists (a root typed by a Get starts again
 	// without). It decides the formatting cleanup after remote changes.
