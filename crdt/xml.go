@@ -2,6 +2,7 @@ package crdt
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -248,8 +249,13 @@ func (t *branch) xmlTextString() string {
 // jsString is JavaScript's String(v) for the values XML strings contain.
 func jsString(v any) string {
 	if f, ok := numberOf(v); ok {
-		if f != f {
+		switch {
+		case f != f:
 			return "NaN"
+		case math.IsInf(f, 1):
+			return "Infinity"
+		case math.IsInf(f, -1):
+			return "-Infinity"
 		}
 		return jsNumber(f)
 	}

@@ -25,6 +25,7 @@ type REST struct {
 	closeDeleted func(ctx context.Context, docID string) error
 	unavailable  func(error) bool
 	adminKey     string
+	hooks        *webhooks
 	log          *slog.Logger
 	maxBody      int64
 	version      string
@@ -47,6 +48,8 @@ type RESTConfig struct {
 	// for everything except GET /info, unless a share token grants the
 	// request; empty: no authentication.
 	AdminKey string
+	// Webhooks receive an event for each change made through the API.
+	Webhooks WebhookConfig
 	// MaxBodyBytes bounds request bodies (imports); larger ones get 413.
 	// Zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
@@ -72,6 +75,7 @@ func NewREST(cfg RESTConfig) *REST {
 	if a.version == "" {
 		a.version = "dev"
 	}
+	a.hooks = newWebhooks(cfg.Webhooks, a.log)
 	m := http.NewServeMux()
 	for _, rt := range a.routes() {
 		h := rt.handler
@@ -87,6 +91,10 @@ func NewREST(cfg RESTConfig) *REST {
 	a.mux = m
 	return a
 }
+
+// Close stops webhook delivery after one last try of the events queued
+// (call it after the HTTP server has stopped).
+func (a *REST) Close(ctx context.Context) error { return a.hooks.close(ctx) }
 
 // ServeHTTP serves requests whose path starts with RESTPrefix.
 func (a *REST) ServeHTTP(w http.ResponseWriter, r *http.Request) {

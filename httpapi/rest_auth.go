@@ -167,6 +167,7 @@ func (a *REST) createShare(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	a.hooks.emit(EventShareCreated, id, map[string]any{"share_id": t.ID, "role": string(t.Role)})
 	out := shareView(t)
 	out.Token = secret
 	out.URL = "/d/" + id + "?token=" + secret
@@ -205,5 +206,6 @@ func (a *REST) revokeShare(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	a.hooks.emit(EventShareRevoked, r.PathValue("id"), map[string]any{"share_id": r.PathValue("sid")})
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -234,6 +234,11 @@ func (a *REST) putContent(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	data := map[string]any{"format": format, "mode": mode}
+	if root != "" {
+		data["root"] = root
+	}
+	a.hooks.emit(EventContentImported, id, data)
 	meta, err := a.store.GetDoc(ctx, id)
 	if err != nil {
 		a.fail(w, r, err)
@@ -289,6 +294,7 @@ func (a *REST) createVersion(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	a.hooks.emit(EventVersionCreated, id, map[string]any{"version_id": v.ID, "name": v.Name})
 	writeJSON(w, http.StatusCreated, versionView(v))
 }
 
@@ -356,6 +362,7 @@ func (a *REST) restoreVersion(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	a.hooks.emit(EventVersionRestored, id, map[string]any{"version_id": v.ID, "name": v.Name})
 	meta, err := a.store.GetDoc(ctx, id)
 	if err != nil {
 		a.fail(w, r, err)

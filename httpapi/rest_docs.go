@@ -139,6 +139,7 @@ func (a *REST) createDoc(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	a.hooks.emit(EventDocCreated, id, map[string]any{"title": title})
 	w.Header().Set("Location", RESTPrefix+"/docs/"+id)
 	writeJSON(w, http.StatusCreated, a.docView(meta))
 }
@@ -248,6 +249,7 @@ func (a *REST) renameDoc(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	a.hooks.emit(EventDocRenamed, id, map[string]any{"title": title})
 	meta, err := a.store.GetDoc(ctx, id)
 	if err != nil {
 		a.fail(w, r, err)
@@ -269,5 +271,6 @@ func (a *REST) deleteDoc(w http.ResponseWriter, r *http.Request) {
 			a.log.Warn("rest: closing sessions of a deleted document", "doc", id, "err", err)
 		}
 	}
+	a.hooks.emit(EventDocDeleted, id, nil)
 	w.WriteHeader(http.StatusNoContent)
 }

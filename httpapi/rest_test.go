@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -770,5 +771,94 @@ func TestRESTOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	if !reflect.DeepEqual(documented, served) {
 		t.Errorf("documented %v\nserved %v", documented, served)
+	}
+}
+
+// Every change made through the API reaches the webhook receivers, signed,
+// and a receiver that fails at first gets the event again.
+func TestRESTWebhooks(t *testing.T) {
+	type delivery struct {
+		ev  WebhookEvent
+		sig string
+	}
+	var mu gosync.Mutex
+	var got []delivery
+	failures := 1
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		if failures > 0 {
+			failures--
+			http.Error(w, "try later", http.StatusServiceUnavailable)
+			return
+		}
+		var ev WebhookEvent
+		if err := json.Unmarshal(body, &ev); err != nil {
+			t.Errorf("webhook body: %v", err)
+		}
+		if r.Header.Get("X-Quire-Signature") != "sha256="+SignWebhook("s3cret", body) || r.Header.Get("X-Quire-Event") != ev.Type {
+			t.Errorf("bad signature or event header: %v", r.Header)
+		}
+		got = append(got, delivery{ev: ev, sig: r.Header.Get("X-Quire-Signature")})
+	}))
+	defer receiver.Close()
+
+	store, err := storage.OpenBolt(filepath.Join(t.TempDir(), "quire.db"), storage.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub, err := qsync.NewHub(qsync.Config{Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest := NewREST(RESTConfig{Store: store, Rooms: hub, Webhooks: WebhookConfig{URLs: []string{receiver.URL}, Secret: "s3cret", RetryDelay: 10 * time.Millisecond}})
+	srv := httptest.NewServer(NewHandler(Config{Hub: hub, Store: store, REST: rest}))
+	e := &restEnv{t: t, srv: srv, store: store, hub: hub}
+	t.Cleanup(func() {
+		srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := rest.Close(ctx); err != nil {
+			t.Errorf("webhooks close: %v", err)
+		}
+		if err := hub.Shutdown(ctx); err != nil {
+			t.Errorf("hub shutdown: %v", err)
+		}
+		if err := store.Close(); err != nil {
+			t.Errorf("store close: %v", err)
+		}
+	})
+
+	id := e.create("Hooked", "One.", "text").ID
+	e.must(200, e.doJSON("PATCH", "/api/v1/docs/"+id, map[string]any{"title": "Hooked 2"}))
+	e.must(200, e.do("PUT", "/api/v1/docs/"+id+"/content?format=markdown&mode=append", "", []byte("Two.")))
+	var v versionJSON
+	e.must(201, e.doJSON("POST", "/api/v1/docs/"+id+"/versions", map[string]any{"name": "v1"})).json(t, &v)
+	e.must(200, e.do("POST", "/api/v1/docs/"+id+"/versions/"+v.ID+"/restore", "", nil))
+	var sh shareJSON
+	e.must(201, e.doJSON("POST", "/api/v1/docs/"+id+"/shares", map[string]any{"role": "viewer"})).json(t, &sh)
+	e.must(204, e.do("DELETE", "/api/v1/docs/"+id+"/shares/"+sh.ID, "", nil))
+	e.must(204, e.do("DELETE", "/api/v1/docs/"+id, "", nil))
+	want := []string{EventDocCreated, EventDocRenamed, EventContentImported, EventVersionCreated, EventVersionRestored, EventShareCreated, EventShareRevoked, EventDocDeleted}
+	waitFor(t, 5*time.Second, "every webhook delivered", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) >= len(want)
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for i, d := range got {
+		if d.ev.Type != want[i] || d.ev.DocID != id || d.ev.ID == "" {
+			t.Errorf("event %d: %+v, want type %s", i, d.ev, want[i])
+		}
+	}
+	if got[1].ev.Data["title"] != "Hooked 2" || got[2].ev.Data["mode"] != "append" || got[3].ev.Data["version_id"] != v.ID {
+		t.Errorf("event data: %+v %+v %+v", got[1].ev.Data, got[2].ev.Data, got[3].ev.Data)
+	}
+	for _, d := range got {
+		if strings.Contains(fmt.Sprint(d.ev.Data), sh.Token) {
+			t.Errorf("a webhook carries the share token: %+v", d.ev)
+		}
 	}
 }

@@ -92,7 +92,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "quire-load:", err)
 		return 2
 	}
-	proto, err := newProtocol(cfg.protocol)
+	proto, err := newProtocol(cfg.protocol, cfg.token)
 	if err != nil {
 		fmt.Fprintln(stderr, "quire-load:", err)
 		return 2
@@ -144,7 +144,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("quire-load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.url, "url", "ws://127.0.0.1:8080/ws", "WebSocket base URL; editors of document D connect to <url>/D (loopback only)")
-	fs.StringVar(&cfg.protocol, "protocol", "ywebsocket", "wire protocol: ywebsocket")
+	fs.StringVar(&cfg.protocol, "protocol", "ywebsocket", "wire protocol: ywebsocket (-url ws://host/ws), or hocuspocus (-url ws://host/hocuspocus; -token goes in its Auth message)")
 	fs.StringVar(&cfg.token, "token", "", "access token sent as ?token=")
 	fs.IntVar(&cfg.docs, "docs", 10, "number of documents")
 	fs.IntVar(&cfg.clients, "clients", 5, "simulated editors per document")

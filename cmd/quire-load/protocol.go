@@ -46,12 +46,14 @@ type incoming struct {
 var errProtocol = errors.New("protocol error")
 
 // newProtocol returns the protocol named by the -protocol flag.
-func newProtocol(name string) (protocol, error) {
+func newProtocol(name, token string) (protocol, error) {
 	switch name {
 	case "ywebsocket":
 		return yWebsocket{}, nil
+	case "hocuspocus":
+		return hocuspocus{token: token}, nil
 	default:
-		return nil, fmt.Errorf("unknown -protocol %q: supported: ywebsocket", name)
+		return nil, fmt.Errorf("unknown -protocol %q: supported: ywebsocket, hocuspocus", name)
 	}
 }
 

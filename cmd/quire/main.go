@@ -38,6 +38,8 @@ type config struct {
 	maxMessageBytes int64
 	maxBodyBytes    int64
 	adminKey        string
+	webhookURLs     string
+	webhookSecret   string
 	createOnConnect bool
 	sessionQueue    int
 	roomInbox       int
@@ -70,6 +72,8 @@ func parseFlags(args []string) (config, error) {
 	fs.Int64Var(&c.maxMessageBytes, "max-message-bytes", httpapi.DefaultMaxMessageBytes, "largest WebSocket message accepted; bigger ones close the connection with 1009")
 	fs.Int64Var(&c.maxBodyBytes, "max-body-bytes", httpapi.DefaultMaxBodyBytes, "largest REST request body (imports); bigger ones get 413")
 	fs.StringVar(&c.adminKey, "admin-key", "", "API key required by the REST API and WebSockets (Bearer or ?token=; share tokens also work); empty: no authentication")
+	fs.StringVar(&c.webhookURLs, "webhook-urls", "", "comma-separated URLs that receive a JSON POST for each change made through the REST API")
+	fs.StringVar(&c.webhookSecret, "webhook-secret", "", "key of the HMAC-SHA256 signature of each webhook body (header X-Quire-Signature)")
 	fs.BoolVar(&c.createOnConnect, "create-on-connect", d.CreateOnConnect, "create a document when a client opens a name that does not exist")
 	fs.IntVar(&c.sessionQueue, "session-queue-bytes", d.SessionQueueBytes, "bytes that may wait to be sent to one client before it is cut off as a slow consumer (4500)")
 	fs.IntVar(&c.roomInbox, "room-inbox", d.InboxSize, "messages a document's inbox holds before readers wait")
@@ -178,6 +182,21 @@ func run(args []string, logOut io.Writer) error {
 	if c.allowedOrigins != "" {
 		origins = strings.Split(c.allowedOrigins, ",")
 	}
+	var webhookURLs []string
+	if c.webhookURLs != "" {
+		webhookURLs = strings.Split(c.webhookURLs, ",")
+	}
+	rest := httpapi.NewREST(httpapi.RESTConfig{
+		Store:        store,
+		Rooms:        hub,
+		Logger:       log,
+		MaxBodyBytes: c.maxBodyBytes,
+		AdminKey:     c.adminKey,
+		Editors:      hub.Editors,
+		CloseDeleted: func(ctx context.Context, id string) error { return hub.CloseDoc(ctx, id, qsync.DocumentDeleted) },
+		Unavailable:  func(err error) bool { return errors.Is(err, qsync.ErrShuttingDown) },
+		Webhooks:     httpapi.WebhookConfig{URLs: webhookURLs, Secret: c.webhookSecret},
+	})
 	handler := httpapi.NewHandler(httpapi.Config{
 		Hub:             hub,
 		Store:           store,
@@ -186,16 +205,7 @@ func run(args []string, logOut io.Writer) error {
 		AllowedOrigins:  origins,
 		MaxMessageBytes: c.maxMessageBytes,
 		Frontend:        frontend.Handler(),
-		REST: httpapi.NewREST(httpapi.RESTConfig{
-			Store:        store,
-			Rooms:        hub,
-			Logger:       log,
-			MaxBodyBytes: c.maxBodyBytes,
-			AdminKey:     c.adminKey,
-			Editors:      hub.Editors,
-			CloseDeleted: func(ctx context.Context, id string) error { return hub.CloseDoc(ctx, id, qsync.DocumentDeleted) },
-			Unavailable:  func(err error) bool { return errors.Is(err, qsync.ErrShuttingDown) },
-		}),
+		REST:            rest,
 	})
 
 	ln, err := net.Listen("tcp", c.addr)
@@ -237,6 +247,9 @@ func run(args []string, logOut io.Writer) error {
 	}
 	if err := hub.Shutdown(ctx); err != nil {
 		log.Error("hub shutdown incomplete", "err", err)
+	}
+	if err := rest.Close(ctx); err != nil {
+		log.Warn("webhook delivery cut short", "err", err)
 	}
 	log.Info("stopped")
 	return nil

@@ -40,4 +40,9 @@ out.push(run('pending', [30, 40], [
   [0, 'textInsert', 't', 0, 'one'], [1, 'sync', 0], [1, 'textInsert', 't', 3, ' two'], [0, 'sync', 1], [0, 'textInsert', 't', 7, ' three'],
   [1, 'sync', 0], [1, 'textDelete', 't', 0, 4], [0, 'textInsert', 't', 0, 'zero '],
 ], { deliver: 'reverse' }))
+// Splitting a surrogate pair leaves U+FFFD on both sides (Yjs ContentString.splice).
+out.push(run('surrogate-split', [50, 60], [
+  [0, 'textInsert', 't', 0, 'a😀b😀c'], [1, 'sync', 0], [0, 'textInsert', 't', 2, 'x'], [1, 'textDelete', 't', 4, 1],
+  [1, 'textFormat', 't', 0, 2, { bold: true }], [0, 'sync', 1], [1, 'sync', 0],
+]))
 console.log(JSON.stringify(out, null, 1))

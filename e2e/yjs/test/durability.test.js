@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { startServer } from '../lib/server.js'
 import {
-  connectClient, destroyAllClients, rawSocket, waitFor, boundaries, tokens, rng, svGap, syncMessage,
+  Client, connectClient, destroyAllClients, rawSocket, waitFor, boundaries, tokens, rng, svGap, syncMessage,
   SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE, MSG_SYNC, Y
 } from '../lib/client.js'
 
@@ -81,15 +81,23 @@ test('updates that arrive before their dependencies wait for them, across a rest
 test('kill -9 mid-stream loses nothing any client had received from the server', async (t) => {
   // Frequent snapshots, so crashes land before, during and after compactions.
   const server = await startServer(t, { flags: { compactUpdates: 100 } })
-  const docID = randomUUID()
+  // Two documents, two writers each: commits to storage are shared between rooms, and each
+  // room's acknowledgements must wait for its own updates only.
+  const docs = [randomUUID(), randomUUID()]
   const writers = []
-  for (let i = 0; i < 4; i++) writers.push(await connectClient(server, docID, { name: `w${i}` }))
-  const typed = new Set()
+  for (let i = 0; i < 4; i++) writers.push(await connectClient(server, docs[i % 2], { name: `w${i}` }))
+  const typed = new Map(docs.map(d => [d, new Set()])) // docID -> tokens typed into it
   const randoms = writers.map((_w, i) => rng(100 + i))
   let serial = 0
 
+  const snapshot = (c) => ({ name: c.name, docID: c.docID, tokens: tokens(c.seenContent), sv: Y.decodeStateVector(Y.encodeStateVector(c.seen)) })
+  let joiners = [] // what each newcomer of the round was sent (sync step 2 replies, then updates)
+  let joined = 0
+  let crashOnJoin = false
+
   // Each writer inserts unique tokens at token boundaries as fast as its event loop lets it, so
-  // that every edit can be recognised in any replica. Returns a function that stops the stream.
+  // that every edit can be recognised in any replica; meanwhile newcomers keep joining, so sync
+  // replies are in flight too. Returns a function that stops the stream.
   function stream () {
     let running = true
     const loops = writers.map(async (w, i) => {
@@ -97,10 +105,21 @@ test('kill -9 mid-stream loses nothing any client had received from the server',
         const b = boundaries(w.content)
         const token = `[w${i}.${serial++}]`
         w.text.insert(b[Math.floor(randoms[i]() * b.length)], token)
-        typed.add(token)
+        typed.get(w.docID).add(token)
         await new Promise(resolve => setTimeout(resolve, 1))
       }
     })
+    loops.push((async () => {
+      while (running) {
+        const j = new Client(server, docs[joined % 2], { name: `joiner${joined++}` })
+        // The crash comes the instant a newcomer has its sync reply: that reply must hold only
+        // what is already on disk.
+        j.provider.on('sync', (synced) => { if (synced && crashOnJoin) { crashOnJoin = false; server.proc?.kill('SIGKILL') } })
+        await waitFor(() => j.provider.synced || !running, { what: `${j.name} to sync`, timeout: 5000 }).catch(() => {})
+        joiners.push(j)
+        j.provider.disconnect() // keep what it was sent; destroyed after the check
+      }
+    })())
     return async () => { running = false; await Promise.all(loops) }
   }
 
@@ -118,7 +137,14 @@ test('kill -9 mid-stream loses nothing any client had received from the server',
         describe: () => writers.map(w => `${w.name}: ${tokens(w.seenContent).length} acknowledged, synced=${w.provider.synced}, closes=${JSON.stringify(w.closes)}`).join('; ')
       })
       if (endings[round - 1] === 'SIGKILL') {
-        await server.kill()
+        const proc = server.proc
+        crashOnJoin = true
+        let timer
+        const exited = await Promise.race([proc.exited, new Promise(resolve => { timer = setTimeout(resolve, 5000, null) })])
+        clearTimeout(timer)
+        crashOnJoin = false
+        assert.ok(exited, 'no newcomer synced within 5 s')
+        assert.equal(exited.signal, 'SIGKILL')
       } else {
         const exit = await server.stop()
         assert.deepEqual(exit, { code: 0, signal: null }, `graceful stop in mid-stream must exit 0:\n${server.log.slice(-10).join('\n')}`)
@@ -128,39 +154,42 @@ test('kill -9 mid-stream loses nothing any client had received from the server',
     }
     // Freeze what each writer had been told: keep them offline until the check is done.
     for (const w of writers) w.provider.disconnect()
-    const observed = writers.map(w => ({
-      name: w.name,
-      tokens: tokens(w.seenContent),
-      sv: Y.decodeStateVector(Y.encodeStateVector(w.seen))
-    }))
+    const observed = [...writers, ...joiners].map(snapshot)
+    for (const j of joiners) j.destroy()
+    const joinedThisRound = joiners.length
+    joiners = []
+    const typedCount = docs.reduce((n, d) => n + typed.get(d).size, 0)
     const acked = new Set(observed.flatMap(o => o.tokens))
-    t.diagnostic(`round ${round} (${endings[round - 1]}): typed ${typed.size} tokens, ${acked.size} acknowledged to someone, ${typed.size - acked.size} in flight at the crash`)
+    t.diagnostic(`round ${round} (${endings[round - 1]}): typed ${typedCount} tokens, ${acked.size} acknowledged to someone, ${typedCount - acked.size} in flight at the crash; ${joinedThisRound} newcomers joined`)
 
     await server.start()
-    const reloaded = await connectClient(server, docID, { name: `reloaded${round}` })
-    const have = new Set(tokens(reloaded.content))
-    const haveSV = Y.decodeStateVector(Y.encodeStateVector(reloaded.doc))
-    for (const o of observed) {
-      const missing = o.tokens.filter(tok => !have.has(tok))
-      assert.deepEqual(missing, [], `round ${round}: ${o.name} had seen ${missing.length} tokens from the server that the reloaded document lacks`)
-      const gap = svGap(o.sv, haveSV)
-      assert.equal(gap, null, `round ${round}: ${o.name} had seen structs the reloaded document lacks: ${JSON.stringify(gap)}`)
-    }
-    // Tokens are whole in the reloaded text: a consistent document, not a torn one.
-    assert.equal([...have].join('').length, reloaded.content.length, 'reloaded text has characters outside whole tokens')
+    for (const docID of docs) {
+      const reloaded = await connectClient(server, docID, { name: `reloaded${round}` })
+      const have = new Set(tokens(reloaded.content))
+      const haveSV = Y.decodeStateVector(Y.encodeStateVector(reloaded.doc))
+      for (const o of observed.filter(o => o.docID === docID)) {
+        const missing = o.tokens.filter(tok => !have.has(tok))
+        assert.deepEqual(missing, [], `round ${round}: ${o.name} had seen ${missing.length} tokens from the server that the reloaded document lacks`)
+        const gap = svGap(o.sv, haveSV)
+        assert.equal(gap, null, `round ${round}: ${o.name} had seen structs the reloaded document lacks: ${JSON.stringify(gap)}`)
+      }
+      // Tokens are whole in the reloaded text: a consistent document, not a torn one.
+      assert.equal([...have].join('').length, reloaded.content.length, 'reloaded text has characters outside whole tokens')
 
-    // The writers come back and push what never reached the disk: nothing typed is lost.
-    for (const w of writers) w.provider.connect()
-    const sv = (doc) => Y.encodeStateVector(doc).join()
-    await waitFor(() => writers.every(w => w.provider.synced && w.content === reloaded.content && sv(w.doc) === sv(reloaded.doc)) &&
-      tokens(reloaded.content).length === typed.size, {
-      what: `round ${round}: writers and the reloaded client to converge on every typed token`, timeout: 10000,
-      describe: () => `reloaded has ${tokens(reloaded.content).length} of ${typed.size}`
-    })
-    // An edit saved just before the crash whose echo was cut off is never echoed again (the
-    // writer already has it), which leaves a gap in its `seen`. The reloaded client holds only
-    // what the server sent, and now all of it: merge it in so later echoes can integrate.
-    for (const w of writers) Y.applyUpdate(w.seen, Y.encodeStateAsUpdate(reloaded.seen))
-    reloaded.destroy()
+      // The writers come back and push what never reached the disk: nothing typed is lost.
+      const mine = writers.filter(w => w.docID === docID)
+      for (const w of mine) w.provider.connect()
+      const sv = (doc) => Y.encodeStateVector(doc).join()
+      await waitFor(() => mine.every(w => w.provider.synced && w.content === reloaded.content && sv(w.doc) === sv(reloaded.doc)) &&
+        tokens(reloaded.content).length === typed.get(docID).size, {
+        what: `round ${round}: writers and the reloaded client to converge on every typed token`, timeout: 10000,
+        describe: () => `reloaded has ${tokens(reloaded.content).length} of ${typed.get(docID).size}`
+      })
+      // An edit saved just before the crash whose echo was cut off is never echoed again (the
+      // writer already has it), which leaves a gap in its `seen`. The reloaded client holds only
+      // what the server sent, and now all of it: merge it in so later echoes can integrate.
+      for (const w of mine) Y.applyUpdate(w.seen, Y.encodeStateAsUpdate(reloaded.seen))
+      reloaded.destroy()
+    }
   }
 })
