@@ -211,3 +211,25 @@ test('importing a Markdown file renders it as rich text', async () => {
   assert.deepEqual(problems, [])
   await ctx.close()
 })
+
+test('deleting a document while someone edits it tells them and stops editing', async () => {
+  const ctx = await personContext(launcher, ALICE)
+  const created = await (await fetch(`${server.baseURL}/api/v1/docs`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ title: 'Short-lived' })
+  })).json()
+  const page = await openEditor(ctx, server.baseURL, created.id)
+  const problems = watchConsole(page)
+  await focusEnd(page)
+  await page.keyboard.type('Soon gone.')
+  await waitSaved(page)
+
+  assert.equal((await fetch(`${server.baseURL}/api/v1/docs/${created.id}`, { method: 'DELETE' })).status, 204)
+  await page.getByText('This document was deleted.').waitFor()
+  await page.locator('.sync-status[data-state="closed"]').waitFor()
+  assert.equal(await page.locator('.prose').getAttribute('contenteditable'), 'false')
+  await screenshot(page, 'rest', '06-deleted-while-editing')
+  assert.deepEqual(problems, [])
+  await ctx.close()
+})

@@ -195,7 +195,11 @@ export async function mount (root, docId) {
     page.dataset.sync = info.state
     if (info.state === 'closed') {
       const message = describeClose(info.closeReason)
-      banner(message, { key: 'ws-closed' })
+      const code = info.closeReason && info.closeReason.code
+      banner(message, {
+        key: 'ws-closed',
+        action: code === 4404 || code === 4410 ? { label: 'All documents', run: () => { location.href = '/' } } : null
+      })
       // Nothing typed from now on could reach the server: stop accepting edits.
       editor.setEditable(false)
       toolbar.hidden = true

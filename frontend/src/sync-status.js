@@ -166,7 +166,7 @@ export function describeClose (event) {
     case 4401: return 'The link or key used to open this document is not valid.' + reason
     case 4403: return 'You do not have permission to edit this document.' + reason
     case 4404:
-    case 4410: return 'This document was deleted.' + reason
+    case 4410: return 'This document was deleted.'
     case 4400: return 'The server rejected a change from this tab. Reload to continue.' + reason
     case 1009: return 'A change was too big for the server to accept.' + reason
     default: return `The server closed the connection (code ${event.code}).` + reason
