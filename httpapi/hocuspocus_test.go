@@ -387,3 +387,43 @@ func TestHocuspocusIdleRule(t *testing.T) {
 		t.Fatal("silent socket not closed")
 	}
 }
+
+func TestHocuspocusMessagesBeforeAuthAreHeldThenApplied(t *testing.T) {
+	e := newEnv(t, envOptions{http: Config{Hocuspocus: qsync.HocuspocusConfig{MaxPendingBytes: 4096}}})
+	h := e.dialHP()
+	doc := crdt.NewDoc()
+	u := doc.Transact(func() { doc.GetText("t").Insert(0, "early") })
+	// Step 1 and an update before the Auth (a provider whose token is a
+	// slow promise): held, then handled in order once authenticated.
+	h.send(hpSync("doc", 0, crdt.NewDoc().EncodeStateVector()))
+	h.send(hpSync("doc", 2, u))
+	h.quiet(100 * time.Millisecond)
+	h.send(hpAuth("doc", ""))
+	h.expect("doc", 2, 2)
+	h.expect("doc", 0, 0)
+	h.expect("doc", 0, 1)
+	for {
+		in := h.next(false)
+		if in.typ == 8 {
+			if in.sub != 1 {
+				t.Fatalf("SyncStatus %d", in.sub)
+			}
+			break
+		}
+	}
+	if got, _ := e.storedDoc("doc"); got.GetText("t").String() != "early" {
+		t.Fatalf("stored %q", got.GetText("t").String())
+	}
+
+	// Past the limit of what may wait for an Auth, the socket is closed.
+	big := make([]byte, 5000)
+	h.send(hpSync("other", 2, big))
+	select {
+	case ce := <-h.closed:
+		if int(ce.Code) != qsync.MalformedMessage.Code() || !strings.Contains(ce.Reason, "before authenticating") {
+			t.Fatalf("closed with %d %q", ce.Code, ce.Reason)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("socket not closed")
+	}
+}

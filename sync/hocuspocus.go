@@ -283,11 +283,12 @@ func (s *hpSocket) beforeAuth(ctx context.Context, f hpFrame, frame []byte) (Clo
 			p = &hpPending{}
 			s.pending[f.address] = p
 		}
-		if s.pendingBytes+len(frame) > cfg.MaxPendingBytes {
+		held := frame[f.typeAt:]
+		if s.pendingBytes+len(held) > cfg.MaxPendingBytes {
 			return MalformedMessage, fmt.Sprintf("more than %d bytes sent before authenticating: send Auth first", cfg.MaxPendingBytes)
 		}
-		s.pendingBytes += len(frame)
-		p.frames = append(p.frames, frame[f.typeAt:])
+		s.pendingBytes += len(held)
+		p.frames = append(p.frames, held)
 		return 0, ""
 	}
 	delete(s.pending, f.address)
@@ -329,10 +330,8 @@ func (s *hpSocket) beforeAuth(ctx context.Context, f hpFrame, frame []byte) (Clo
 	s.hp.log.Debug("hocuspocus document attached", "doc", name, "address_session", len(f.address) > len(name),
 		"read_only", scope == ScopeReadOnly, "provider", version, "remote", s.remote)
 	if p != nil {
+		// Each held frame starts at its message type; known types are one byte.
 		for _, fr := range p.frames {
-			if fr[0] == hpSyncReply {
-				fr = append([]byte{hpSync}, fr[1:]...)
-			}
 			s.dispatch(ctx, d, hpFrame{address: f.address, typ: uint64(fr[0]), body: fr[1:]}, fr)
 		}
 	}

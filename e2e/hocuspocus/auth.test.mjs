@@ -108,3 +108,21 @@ test('a share token opens only its own document', async () => {
     ok.destroy(); denied.destroy(); socket.destroy()
   }
 })
+
+test('deleting a document over REST closes it for its Hocuspocus clients only', async () => {
+  const id = await newDoc('doomed')
+  const keep = await newDoc('kept')
+  const socket = hocuspocusSocket(server.hocuspocusURL)
+  const doomed = await attach(socket, id, { token: ADMIN })
+  const kept = await attach(socket, keep, { token: ADMIN })
+  try {
+    await rest('DELETE', `/docs/${id}`)
+    await waitFor(() => doomed.events.close.length === 1, 'CLOSE for the deleted document')
+    assert.match(doomed.events.close[0].reason, /deleted/)
+    assert.equal(kept.events.close.length, 0)
+    kept.document.getText('body').insert(0, 'still fine')
+    await waitFor(() => kept.unsyncedChanges === 0, 'the other document is still served')
+  } finally {
+    doomed.destroy(); kept.destroy(); socket.destroy()
+  }
+})

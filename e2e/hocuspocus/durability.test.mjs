@@ -34,3 +34,31 @@ test('unsyncedChanges returns to 0 only once edits are durable: kill -9 right af
     await server.stop()
   }
 })
+
+test('a graceful restart closes the socket with 1012; providers reconnect, push offline edits and settle', async () => {
+  const server = await startServer()
+  try {
+    const s1 = hocuspocusSocket(server.hocuspocusURL)
+    const a = await attach(s1, 'restart-a')
+    const b = await attach(s1, 'restart-b')
+    a.document.getText('body').insert(0, 'before ')
+    await waitFor(() => a.unsyncedChanges === 0, 'acknowledged before the restart')
+    const disconnects = []
+    s1.on('disconnect', ({ event }) => disconnects.push(event.code))
+    await server.restart()
+    await waitFor(() => disconnects.length > 0, 'socket closed by the restart')
+    assert.equal(disconnects[0], 1012)
+    // Edits made while the server was away (or before the provider noticed) go out on reconnect.
+    a.document.getText('body').insert(a.document.getText('body').length, 'offline')
+    b.document.getText('body').insert(0, 'b offline')
+    await waitFor(() => a.isAuthenticated && b.isAuthenticated && a.unsyncedChanges === 0 && b.unsyncedChanges === 0, 'reconnected and settled', 30000)
+    const s2 = hocuspocusSocket(server.hocuspocusURL)
+    const check = await Promise.all(['restart-a', 'restart-b'].map(n => attach(s2, n)))
+    assert.equal(check[0].document.getText('body').toString(), 'before offline')
+    assert.equal(check[1].document.getText('body').toString(), 'b offline')
+    ;[a, b, ...check].forEach(p => p.destroy())
+    s1.destroy(); s2.destroy()
+  } finally {
+    await server.stop()
+  }
+})

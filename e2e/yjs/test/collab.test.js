@@ -67,6 +67,21 @@ test('two clients typing at once converge on the same text with everything both 
   assert.equal(other.content, '')
 })
 
+test('eight clients typing at once converge, and so does a late joiner', async () => {
+  const docID = randomUUID()
+  const clients = []
+  for (let i = 0; i < 8; i++) clients.push(await connectClient(server, docID, { name: `c${i}` }))
+  const typed = (await Promise.all(clients.map((c, i) => type(c, `c${i}.`, 6, rng(10 + i))))).flat()
+  const want = sorted(typed).join()
+  await waitFor(() => clients.every(c => c.content === clients[0].content) && sorted(tokens(clients[0].content)).join() === want, {
+    what: 'eight clients to converge',
+    describe: () => clients.map(c => `${c.name}: ${tokens(c.content).length} tokens`).join(', ')
+  })
+  assert.equal(clients[0].content.length, typed.join('').length)
+  const late = await connectClient(server, docID, { name: 'late' })
+  assert.equal(late.content, clients[0].content)
+})
+
 test('edits made offline merge on reconnect, and both sides see everything', async () => {
   const docID = randomUUID()
   const a = await connectClient(server, docID, { name: 'a' })
