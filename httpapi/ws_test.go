@@ -144,6 +144,7 @@ func TestNothingForwardedBeforeDurable(t *testing.T) {
 	}
 	// The first commit is stuck on its way to disk; the room keeps going.
 	a.edit(insert("two "))
+	a.barrier()
 	// A newcomer's step 1 (sent at once) counts both updates: the room
 	// applied the second while the first waits for disk...
 	c := e.dial("c", "doc", dialOptions{onUpdate: locked})
@@ -190,6 +191,7 @@ func TestGroupCommitAcrossRooms(t *testing.T) {
 	<-gs.entered
 	for _, c := range clients {
 		c.edit(insert("y"))
+		c.barrier()
 	}
 	// Wait until every room has applied its edit (a newcomer's step 1 says
 	// so), so all four wait for the stuck commit.
