@@ -58,7 +58,7 @@ func (t *Text) InsertEmbed(index int, embed any, attrs map[string]any) {
 	b := t.b
 	b.doc.transact(true, func(tr *transaction) {
 		pos := b.findPosition(tr, index, false)
-		b.insertContent(tr, pos, &contentEmbed{raw: jsonStringify(embed)}, toAttrMap(attrs))
+		b.insertContent(tr, &pos, &contentEmbed{raw: jsonStringify(embed)}, toAttrMap(attrs))
 	})
 }
 
@@ -69,7 +69,8 @@ func (t *Text) Delete(index, length int) {
 	}
 	b := t.b
 	b.doc.transact(true, func(tr *transaction) {
-		b.deleteText(tr, b.findPosition(tr, index, true), length)
+		pos := b.findPosition(tr, index, true)
+		b.deleteText(tr, &pos, length)
 	})
 }
 
@@ -85,7 +86,7 @@ func (t *Text) Format(index, length int, attrs map[string]any) {
 		if pos.right == nil {
 			return
 		}
-		b.formatText(tr, pos, length, toAttrMap(attrs))
+		b.formatText(tr, &pos, length, toAttrMap(attrs))
 	})
 }
 
@@ -146,8 +147,7 @@ func toAttrMap(attrs map[string]any) *attrMap {
 type textPos struct {
 	left, right *Item
 	index       int
-	attrs       *attrMap
-	attrsBuf    attrMap // backs attrs without another allocation
+	attrs       attrMap
 }
 
 func (p *textPos) forward() {
@@ -166,9 +166,8 @@ func (p *textPos) forward() {
 // findPosition walks to index (Yjs findPosition). Without formatting the
 // walk starts at the cached marker; positions found are those of a walk
 // from the start.
-func (t *branch) findPosition(tr *transaction, index int, useMarker bool) *textPos {
-	pos := &textPos{right: t.start}
-	pos.attrs = &pos.attrsBuf
+func (t *branch) findPosition(tr *transaction, index int, useMarker bool) textPos {
+	pos := textPos{right: t.start}
 	if useMarker && !t.formatted && index > 0 {
 		if m := t.marker; m.p != nil && m.p.parent == t {
 			n, before := m.p, m.index
@@ -229,7 +228,7 @@ func (t *branch) insertText(index int, s string, attrs map[string]any) {
 		} else {
 			am = toAttrMap(attrs)
 		}
-		t.insertContent(tr, pos, newContentString(s), am)
+		t.insertContent(tr, &pos, newContentString(s), am)
 	})
 }
 
@@ -249,7 +248,7 @@ func (t *branch) insertContent(tr *transaction, pos *textPos, c content, attrs *
 	pos.right = it
 	pos.index = index
 	pos.forward()
-	t.insertNegatedAttributes(tr, pos, negated)
+	t.insertNegatedAttributes(tr, pos, &negated)
 	t.setMarker(pos)
 }
 
@@ -270,9 +269,9 @@ func (t *branch) minimizeAttributeChanges(pos *textPos, attrs *attrMap) {
 	}
 }
 
-func (t *branch) insertAttributes(tr *transaction, pos *textPos, attrs *attrMap) *attrMap {
+func (t *branch) insertAttributes(tr *transaction, pos *textPos, attrs *attrMap) attrMap {
 	d := t.doc
-	negated := &attrMap{}
+	var negated attrMap
 	for _, key := range attrs.keys {
 		val := attrs.vals[key]
 		cur, _ := pos.attrs.get(key)
@@ -363,7 +362,7 @@ loop:
 		pos.right = it
 		pos.forward()
 	}
-	t.insertNegatedAttributes(tr, pos, negated)
+	t.insertNegatedAttributes(tr, pos, &negated)
 }
 
 func isFormat(it *Item) bool {
@@ -390,7 +389,7 @@ func (t *branch) deleteText(tr *transaction, pos *textPos, length int) {
 		pos.forward()
 	}
 	if start != nil {
-		cleanupFormattingGap(tr, start, pos.right, startAttrs, pos.attrs)
+		cleanupFormattingGap(tr, start, pos.right, startAttrs, &pos.attrs)
 	}
 	t.setMarker(pos)
 }

@@ -22,7 +22,8 @@ export const FLAGS = {
   maxMessageBytes: '--max-message-bytes',
   sessionQueueBytes: '--session-queue-bytes',
   compactUpdates: '--compact-updates',
-  idleTimeout: '--idle-timeout'
+  idleTimeout: '--idle-timeout',
+  createOnConnect: '--create-on-connect'
 }
 
 const live = new Set() // servers with a running process
@@ -102,7 +103,7 @@ export class Server {
   args () {
     const out = [FLAGS.addr, `127.0.0.1:${this.port}`, FLAGS.dataDir, this.dataDir]
     for (const [k, v] of Object.entries(this.flags)) {
-      out.push(FLAGS[k] ?? k, String(v))
+      out.push(`${FLAGS[k] ?? k}=${v}`) // --name=value works for every flag type, booleans included
     }
     return out
   }
@@ -122,7 +123,10 @@ export class Server {
     } else {
       cmd = await quireBinary()
       args = this.args()
-      env = { ...process.env, ...this.env }
+      // QUIRE_* variables are the server's configuration: a developer's exported QUIRE_ADMIN_KEY
+      // must not change what the tests see. Only flags and opts.env configure it here.
+      const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('QUIRE_')))
+      env = { ...inherited, ...this.env }
     }
     const proc = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
     this.proc = proc

@@ -2,9 +2,9 @@
 import { test, before, after, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { Server } from '../lib/server.js'
+import { Server, startServer } from '../lib/server.js'
 import {
-  connectClient, destroyAllClients, rawSocket, waitFor, syncMessage, awarenessMessage, SYNC_STEP1, SYNC_UPDATE,
+  Client, connectClient, destroyAllClients, rawSocket, waitFor, syncMessage, awarenessMessage, SYNC_STEP1, SYNC_UPDATE,
   MSG_SYNC, Y
 } from '../lib/client.js'
 
@@ -125,4 +125,20 @@ test('a disallowed Origin is refused at the handshake; an allowed one works', as
   const a = await connectClient(server, docID, opts('a'))
   a.text.insert(0, 'ok')
   await waitFor(() => a.seenContent === 'ok', { what: 'the server to acknowledge an edit from the allowed origin' })
+})
+
+test('a final close code (4404: no such document) stops the stock provider from retrying', async (t) => {
+  const strict = await startServer(t, { flags: { createOnConnect: false } })
+  const c = new Client(strict, randomUUID(), { name: 'nowhere' })
+  let ev = null
+  c.provider.once('closed', (e) => { ev = e })
+  await waitFor(() => ev, { what: 'the provider to emit "closed"', describe: () => JSON.stringify(c.closes) })
+  assert.equal(ev.code, 4404, `close ${JSON.stringify(ev)}`)
+  assert.ok(ev.reason.length > 0, 'the close frame must say why')
+  // No further attempts: the provider gave up, as y-websocket 3.1 does for 4400-4499.
+  const attempts = c.sockets.length
+  // Absence cannot be polled for: give it time for several retries (backoff starts at 200 ms).
+  await new Promise(resolve => setTimeout(resolve, 1000))
+  assert.equal(c.sockets.length, attempts, 'the provider reconnected after a final close code')
+  assert.equal(c.provider.shouldConnect, false)
 })
