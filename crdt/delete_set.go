@@ -1,6 +1,10 @@
 package crdt
 
-import "sort"
+import (
+	"cmp"
+	"slices"
+	"sort"
+)
 
 // deleteItem is a run of deleted clocks [clock, clock+len).
 type deleteItem struct {
@@ -26,7 +30,7 @@ func (ds *deleteSet) empty() bool { return len(ds.clients) == 0 }
 // ones (Yjs sortAndMergeDeleteSet).
 func (ds *deleteSet) sortAndMerge() {
 	for c, dels := range ds.clients {
-		sort.SliceStable(dels, func(i, j int) bool { return dels[i].clock < dels[j].clock })
+		slices.SortStableFunc(dels, func(a, b deleteItem) int { return cmp.Compare(a.clock, b.clock) })
 		j := 1
 		for i := 1; i < len(dels); i++ {
 			l, r := dels[j-1], dels[i]
@@ -70,7 +74,14 @@ func (ds *deleteSet) write(e *Encoder) {
 		return
 	}
 	e.WriteVarUint(uint64(len(ds.clients)))
-	for _, c := range sortedClientsDesc(ds.clients) {
+	var buf [8]clientClock
+	cs := buf[:0]
+	for c := range ds.clients {
+		cs = append(cs, clientClock{client: c})
+	}
+	sortDesc(cs)
+	for _, cc := range cs {
+		c := cc.client
 		dels := ds.clients[c]
 		e.WriteVarUint(c)
 		e.WriteVarUint(uint64(len(dels)))

@@ -58,7 +58,7 @@ func (t *Text) InsertEmbed(index int, embed any, attrs map[string]any) {
 	b := t.b
 	b.doc.transact(true, func(tr *transaction) {
 		pos := b.findPosition(tr, index, false)
-		b.insertContent(tr, pos, &contentEmbed{raw: jsonStringify(embed)}, toAttrMap(attrs))
+		b.insertContent(tr, &pos, &contentEmbed{raw: jsonStringify(embed)}, toAttrMap(attrs))
 	})
 }
 
@@ -69,7 +69,8 @@ func (t *Text) Delete(index, length int) {
 	}
 	b := t.b
 	b.doc.transact(true, func(tr *transaction) {
-		b.deleteText(tr, b.findPosition(tr, index, true), length)
+		pos := b.findPosition(tr, index, true)
+		b.deleteText(tr, &pos, length)
 	})
 }
 
@@ -85,7 +86,7 @@ func (t *Text) Format(index, length int, attrs map[string]any) {
 		if pos.right == nil {
 			return
 		}
-		b.formatText(tr, pos, length, toAttrMap(attrs))
+		b.formatText(tr, &pos, length, toAttrMap(attrs))
 	})
 }
 
@@ -144,10 +145,9 @@ func toAttrMap(attrs map[string]any) *attrMap {
 
 // textPos is a position in a text (Yjs ItemTextListPosition).
 type textPos struct {
-	left, right *Item
+	left, right *item
 	index       int
-	attrs       *attrMap
-	attrsBuf    attrMap // backs attrs without another allocation
+	attrs       attrMap
 }
 
 func (p *textPos) forward() {
@@ -166,9 +166,8 @@ func (p *textPos) forward() {
 // findPosition walks to index (Yjs findPosition). Without formatting the
 // walk starts at the cached marker; positions found are those of a walk
 // from the start.
-func (t *branch) findPosition(tr *transaction, index int, useMarker bool) *textPos {
-	pos := &textPos{right: t.start}
-	pos.attrs = &pos.attrsBuf
+func (t *branch) findPosition(tr *transaction, index int, useMarker bool) textPos {
+	pos := textPos{right: t.start}
 	if useMarker && !t.formatted && index > 0 {
 		if m := t.marker; m.p != nil && m.p.parent == t {
 			n, before := m.p, m.index
@@ -229,7 +228,7 @@ func (t *branch) insertText(index int, s string, attrs map[string]any) {
 		} else {
 			am = toAttrMap(attrs)
 		}
-		t.insertContent(tr, pos, newContentString(s), am)
+		t.insertContent(tr, &pos, newContentString(s), am)
 	})
 }
 
@@ -249,7 +248,7 @@ func (t *branch) insertContent(tr *transaction, pos *textPos, c content, attrs *
 	pos.right = it
 	pos.index = index
 	pos.forward()
-	t.insertNegatedAttributes(tr, pos, negated)
+	t.insertNegatedAttributes(tr, pos, &negated)
 	t.setMarker(pos)
 }
 
@@ -270,9 +269,9 @@ func (t *branch) minimizeAttributeChanges(pos *textPos, attrs *attrMap) {
 	}
 }
 
-func (t *branch) insertAttributes(tr *transaction, pos *textPos, attrs *attrMap) *attrMap {
+func (t *branch) insertAttributes(tr *transaction, pos *textPos, attrs *attrMap) attrMap {
 	d := t.doc
-	negated := &attrMap{}
+	var negated attrMap
 	for _, key := range attrs.keys {
 		val := attrs.vals[key]
 		cur, _ := pos.attrs.get(key)
@@ -363,10 +362,10 @@ loop:
 		pos.right = it
 		pos.forward()
 	}
-	t.insertNegatedAttributes(tr, pos, negated)
+	t.insertNegatedAttributes(tr, pos, &negated)
 }
 
-func isFormat(it *Item) bool {
+func isFormat(it *item) bool {
 	_, ok := it.content.(*contentFormat)
 	return ok
 }
@@ -390,14 +389,14 @@ func (t *branch) deleteText(tr *transaction, pos *textPos, length int) {
 		pos.forward()
 	}
 	if start != nil {
-		cleanupFormattingGap(tr, start, pos.right, startAttrs, pos.attrs)
+		cleanupFormattingGap(tr, start, pos.right, startAttrs, &pos.attrs)
 	}
 	t.setMarker(pos)
 }
 
 // cleanupFormattingGap deletes formats made redundant between start and
 // the next visible content (Yjs cleanupFormattingGap).
-func cleanupFormattingGap(tr *transaction, start, curr *Item, startAttrs, currAttrs *attrMap) int {
+func cleanupFormattingGap(tr *transaction, start, curr *item, startAttrs, currAttrs *attrMap) int {
 	end := start
 	var endFormats map[string]*contentFormat
 	for end != nil && (!end.countable() || end.deleted()) {
@@ -442,20 +441,20 @@ func cleanupFormattingGap(tr *transaction, start, curr *Item, startAttrs, currAt
 }
 
 // cleanupContextlessFormattingGap removes duplicate formats around item.
-func cleanupContextlessFormattingGap(tr *transaction, item *Item) {
-	for item != nil && item.right != nil && (item.right.deleted() || !item.right.countable()) {
-		item = item.right
+func cleanupContextlessFormattingGap(tr *transaction, it *item) {
+	for it != nil && it.right != nil && (it.right.deleted() || !it.right.countable()) {
+		it = it.right
 	}
 	seen := map[string]bool{}
-	for item != nil && (item.deleted() || !item.countable()) {
-		if f, ok := item.content.(*contentFormat); ok && !item.deleted() {
+	for it != nil && (it.deleted() || !it.countable()) {
+		if f, ok := it.content.(*contentFormat); ok && !it.deleted() {
 			if seen[f.key] {
-				item.delete(tr)
+				it.delete(tr)
 			} else {
 				seen[f.key] = true
 			}
 		}
-		item = item.left
+		it = it.left
 	}
 }
 
@@ -502,7 +501,7 @@ func (d *Doc) cleanupTextAfterTransaction(tr, ftr *transaction) {
 		if after == before {
 			continue
 		}
-		iterateStructs(tr, s, client, before, after, func(it *Item) {
+		iterateStructs(tr, s, client, before, after, func(it *item) {
 			if !it.deleted() && it.isItem() && isFormat(it) {
 				addFull(it.parent)
 			}
@@ -519,7 +518,7 @@ func (d *Doc) cleanupTextAfterTransaction(tr, ftr *transaction) {
 			if del.clock >= state {
 				break
 			}
-			iterateStructs(tr, s, client, del.clock, del.len, func(it *Item) {
+			iterateStructs(tr, s, client, del.clock, del.len, func(it *item) {
 				if !it.isItem() || !it.parent.hasFormatting || needFull[it.parent] {
 					return
 				}
@@ -538,7 +537,7 @@ func (d *Doc) cleanupTextAfterTransaction(tr, ftr *transaction) {
 
 // iterateStructs calls f on the structs covering [clock, clock+n) of
 // client, splitting at both ends (Yjs iterateStructs).
-func iterateStructs(tr *transaction, s *structStore, client, clock, n uint64, f func(*Item)) {
+func iterateStructs(tr *transaction, s *structStore, client, clock, n uint64, f func(*item)) {
 	if n == 0 {
 		return
 	}

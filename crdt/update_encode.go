@@ -1,9 +1,14 @@
 package crdt
 
+import (
+	"cmp"
+	"slices"
+)
+
 // writeStructs writes the structs of one client from clock on (Yjs
 // writeStructs): count, client, first clock, then the structs, the first
 // one cut at clock.
-func writeStructs(e *Encoder, structs []*Item, client, clock uint64) {
+func writeStructs(e *Encoder, structs []*item, client, clock uint64) {
 	clock = max(clock, structs[0].id.Clock)
 	start := findIndex(structs, clock)
 	e.WriteVarUint(uint64(len(structs) - start))
@@ -16,23 +21,33 @@ func writeStructs(e *Encoder, structs []*Item, client, clock uint64) {
 	}
 }
 
+// clientClock is one entry of a state vector.
+type clientClock struct{ client, clock uint64 }
+
+// sortDesc orders entries by descending client, the order Yjs writes.
+func sortDesc(cs []clientClock) {
+	slices.SortFunc(cs, func(a, b clientClock) int { return cmp.Compare(b.client, a.client) })
+}
+
 // writeClientsStructs writes every struct the store has beyond the state
 // vector sv, clients in descending order (Yjs writeClientsStructs).
 func writeClientsStructs(e *Encoder, s *structStore, sv map[uint64]uint64) {
-	sm := map[uint64]uint64{}
+	var buf [8]clientClock
+	sm := buf[:0]
 	for client, clock := range sv {
 		if s.state(client) > clock {
-			sm[client] = clock
+			sm = append(sm, clientClock{client, clock})
 		}
 	}
 	for client := range s.clients {
 		if _, ok := sv[client]; !ok {
-			sm[client] = 0
+			sm = append(sm, clientClock{client, 0})
 		}
 	}
+	sortDesc(sm)
 	e.WriteVarUint(uint64(len(sm)))
-	for _, client := range sortedClientsDesc(sm) {
-		writeStructs(e, s.clients[client].s, client, sm[client])
+	for _, c := range sm {
+		writeStructs(e, s.clients[c.client].s, c.client, c.clock)
 	}
 }
 

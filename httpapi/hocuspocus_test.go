@@ -427,3 +427,66 @@ func TestHocuspocusMessagesBeforeAuthAreHeldThenApplied(t *testing.T) {
 		t.Fatal("socket not closed")
 	}
 }
+
+func TestHocuspocusReadOnlyScope(t *testing.T) {
+	const admin = "hp-admin"
+	e := newEnv(t, envOptions{adminKey: admin})
+	ctx := context.Background()
+	if err := e.store.CreateDoc(ctx, storage.DocMeta{ID: "doc"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.CreateShareToken(ctx, storage.ShareToken{ID: "00000000-0000-0000-0000-0000000000a1", DocID: "doc", Role: storage.RoleViewer}, "viewer-secret"); err != nil {
+		t.Fatal(err)
+	}
+	w := e.dialHP()
+	wdoc := w.attach("doc", admin)
+	w.edit("doc", wdoc, "hello world")
+	w.expect("doc", 0, 2) // echo
+	w.expect("doc", 8, 1)
+	del := wdoc.Transact(func() { wdoc.GetText("t").Delete(0, 6) }) // deletions: the viewer's step 2 will carry them
+	w.send(hpSync("doc", 2, del))
+	w.expect("doc", 0, 2)
+	w.expect("doc", 8, 1)
+
+	v := e.dialHP()
+	v.send(hpAuth("doc", "viewer-secret"))
+	vdoc := crdt.NewDoc()
+	v.send(hpSync("doc", 0, vdoc.EncodeStateVector()))
+	if in := v.expect("doc", 2, 2); in.text != "readonly" {
+		t.Fatalf("scope %q", in.text)
+	}
+	step1 := v.expect("doc", 0, 0)
+	step2 := v.expect("doc", 0, 1)
+	if err := vdoc.ApplyUpdate(step2.payload); err != nil {
+		t.Fatal(err)
+	}
+	if got := vdoc.GetText("t").String(); got != "world" {
+		t.Fatalf("viewer has %q", got)
+	}
+	// Its step 2 holds the document's deletions but nothing new: saved.
+	reply, err := vdoc.EncodeStateAsUpdate(step1.payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(reply, []byte{0, 0}) {
+		t.Fatal("test needs a step 2 that carries deletions")
+	}
+	v.send(hpSync("doc", 1, reply))
+	v.expect("doc", 8, 1)
+	// An edit is refused, and so is a step 2 carrying it; the document is unchanged.
+	v.edit("doc", vdoc, "!")
+	v.expect("doc", 8, 0)
+	all, _ := vdoc.EncodeStateAsUpdate(nil)
+	v.send(hpSync("doc", 1, all))
+	v.expect("doc", 8, 0)
+	// A deletion alone is a change too, as an update or inside a step 2.
+	delOnly := vdoc.Transact(func() { vdoc.GetText("t").Delete(0, 1) })
+	v.send(hpSync("doc", 2, delOnly))
+	v.expect("doc", 8, 0)
+	v.send(hpSync("doc", 1, delOnly))
+	v.expect("doc", 8, 0)
+	v.quiet(100 * time.Millisecond)
+	if got, _ := e.storedDoc("doc"); got.GetText("t").String() != "world" {
+		t.Fatalf("stored %q after the viewer's writes", got.GetText("t").String())
+	}
+}
