@@ -20,12 +20,12 @@ const (
 // items (start) and map entries (m, each the last item set for a key).
 type branch struct {
 	doc  *Doc
-	item *Item // the item holding this type; nil for roots
+	item *item // the item holding this type; nil for roots
 	kind typeKind
 	// name is the root name, or an XmlElement's node name / XmlHook's name.
 	name   string
-	start  *Item
-	m      map[string]*Item
+	start  *item
+	m      map[string]*item
 	mkeys  []string // keys of m in insertion order, as a JS Map keeps them
 	length int      // countable visible units in the list
 	// marker caches one list position: the visible units before marker.p.
@@ -49,17 +49,17 @@ type branch struct {
 const maxViewDepth = 2000
 
 type listMarker struct {
-	p     *Item
+	p     *item
 	index int
 }
 
-func (t *branch) mapGet(key string) *Item {
+func (t *branch) mapGet(key string) *item {
 	return t.m[key]
 }
 
-func (t *branch) mapSet(key string, it *Item) {
+func (t *branch) mapSet(key string, it *item) {
 	if t.m == nil {
-		t.m = map[string]*Item{}
+		t.m = map[string]*item{}
 	}
 	if _, ok := t.m[key]; !ok {
 		t.mkeys = append(t.mkeys, key)
@@ -68,8 +68,8 @@ func (t *branch) mapSet(key string, it *Item) {
 }
 
 // mapItemsInOrder returns the current item of each key, in key insertion order.
-func (t *branch) mapItemsInOrder() []*Item {
-	out := make([]*Item, 0, len(t.mkeys))
+func (t *branch) mapItemsInOrder() []*item {
+	out := make([]*item, 0, len(t.mkeys))
 	for _, k := range t.mkeys {
 		out = append(out, t.m[k])
 	}
@@ -82,7 +82,7 @@ var ErrOutOfRange = fmt.Errorf("crdt: position out of range")
 // findItemBefore returns the visible countable item holding unit index-1,
 // split so that it ends there (nil for index 0): the left neighbour of an
 // insertion at index, as Yjs typeListInsertGenerics finds it.
-func (t *branch) findItemBefore(tr *transaction, index int) *Item {
+func (t *branch) findItemBefore(tr *transaction, index int) *item {
 	if index == 0 {
 		return nil
 	}
@@ -119,7 +119,7 @@ func (t *branch) findItemBefore(tr *transaction, index int) *Item {
 // findItemAt returns the item starting at visible unit index (splitting as
 // needed), or nil at the end, as Yjs typeListDelete finds the first item to
 // delete. Deleted items before it are skipped.
-func (t *branch) findItemAt(tr *transaction, index int) *Item {
+func (t *branch) findItemAt(tr *transaction, index int) *item {
 	n, before := t.start, 0
 	if m := t.marker; m.p != nil && m.p.parent == t && m.index <= index {
 		n, before = m.p, m.index
@@ -161,9 +161,9 @@ func (t *branch) listInsert(tr *transaction, index int, contents []content) {
 }
 
 // insertAfter integrates local contents after ref (nil: at the start).
-func (t *branch) insertAfter(tr *transaction, ref *Item, contents []content) {
+func (t *branch) insertAfter(tr *transaction, ref *item, contents []content) {
 	left := ref
-	var right *Item
+	var right *item
 	if ref == nil {
 		right = t.start
 	} else {
@@ -186,7 +186,7 @@ func (t *branch) listDelete(tr *transaction, index, length int) {
 		panic(fmt.Errorf("%w: delete %d at %d, length %d", ErrOutOfRange, length, index, t.length))
 	}
 	n := t.findItemAt(tr, index)
-	var first *Item
+	var first *item
 	for length > 0 && n != nil {
 		if !n.deleted() {
 			if length < n.length {
@@ -206,7 +206,7 @@ func (t *branch) listDelete(tr *transaction, index, length int) {
 }
 
 // mapSetContent sets key to local content (Yjs typeMapSet).
-func (t *branch) mapSetContent(tr *transaction, key string, c content) *Item {
+func (t *branch) mapSetContent(tr *transaction, key string, c content) *item {
 	left := t.mapGet(key)
 	d := t.doc
 	it := newItem(ID{d.clientID, d.store.state(d.clientID)}, left, nil, t, key, true, c)
@@ -231,7 +231,7 @@ func (t *branch) mapValue(key string) (any, bool) {
 }
 
 // lastContentValue is the item's last value, as getContent()[length-1].
-func lastContentValue(it *Item) any {
+func lastContentValue(it *item) any {
 	switch c := it.content.(type) {
 	case *contentAny:
 		return c.vals[len(c.vals)-1]

@@ -32,7 +32,8 @@
 // []byte, []any, map[string]any); numbers are written as lib0 writes a
 // JavaScript number. Go maps have no key order: objects built in Go are
 // written with keys sorted (array-index keys first, as JavaScript orders
-// them); objects received in updates keep their original bytes.
+// them); objects received in updates keep the key order
+// Yjs gives them.
 //
 // # Supported
 //
@@ -66,7 +67,8 @@ type Doc struct {
 // Option configures a Doc.
 type Option func(*Doc)
 
-// WithClientID sets the client id used for local edits. By default a Doc
+// WithClientID sets the client id used for local edits (Yjs ids are
+// 32-bit; above 2^53-1 no Yjs peer could decode them). By default a Doc
 // picks a random 32-bit id, as Yjs does, and picks a new one if a remote
 // update uses its id; a fixed id is kept.
 func WithClientID(id uint64) Option {
@@ -221,7 +223,7 @@ func (d *Doc) ApplyUpdate(update []byte) (err error) {
 
 // readUpdate integrates decoded structs and deletions, keeping what cannot
 // be applied yet pending (Yjs readUpdateV2).
-func (d *Doc) readUpdate(tr *transaction, clients map[uint64][]*Item, ds []dsEntry) {
+func (d *Doc) readUpdate(tr *transaction, clients map[uint64][]*item, ds []dsEntry) {
 	s := &d.store
 	rest := d.integrateStructs(tr, clients)
 	retry := false
@@ -283,13 +285,13 @@ func dsEntries(ds *deleteSet) []dsEntry {
 
 type refList struct {
 	i    int
-	refs []*Item
+	refs []*item
 }
 
 // integrateStructs integrates as many structs as possible, following
 // dependencies across clients (Yjs integrateStructs), and returns those
 // that must wait.
-func (d *Doc) integrateStructs(tr *transaction, clients map[uint64][]*Item) *pendingStructs {
+func (d *Doc) integrateStructs(tr *transaction, clients map[uint64][]*item) *pendingStructs {
 	s := &d.store
 	refsOf := make(map[uint64]*refList, len(clients))
 	ids := make([]uint64, 0, len(clients))
@@ -315,14 +317,14 @@ func (d *Doc) integrateStructs(tr *transaction, clients map[uint64][]*Item) *pen
 	if cur == nil {
 		return nil
 	}
-	restClients := map[uint64][]*Item{}
+	restClients := map[uint64][]*item{}
 	missingSV := map[uint64]uint64{}
 	updateMissing := func(client, clock uint64) {
 		if m, ok := missingSV[client]; !ok || m > clock {
 			missingSV[client] = clock
 		}
 	}
-	var stack []*Item
+	var stack []*item
 	state := map[uint64]uint64{}
 	addStackToRest := func() {
 		for _, it := range stack {
@@ -334,7 +336,7 @@ func (d *Doc) integrateStructs(tr *transaction, clients map[uint64][]*Item) *pen
 				l.i = 0
 				l.refs = nil
 			} else {
-				restClients[client] = []*Item{it}
+				restClients[client] = []*item{it}
 			}
 			kept := ids[:0]
 			for _, c := range ids {

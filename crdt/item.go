@@ -1,6 +1,6 @@
 package crdt
 
-// Item flags (Item.info).
+// item flags (item.info).
 const (
 	flagCountable   = 1 << iota // content counts towards the parent's length
 	flagDeleted                 // content deleted
@@ -11,14 +11,14 @@ const (
 	flagParentSub               // parentSub is set (a map entry)
 )
 
-// Item is one struct of the document: a run of content created by one
+// item is one struct of the document: a run of content created by one
 // client with consecutive clocks, linked into its parent's list. GC and Skip
-// structs are Items with flagGC / flagSkip and no content, so a client's
+// structs are items with flagGC / flagSkip and no content, so a client's
 // structs are one slice of one type.
-type Item struct {
+type item struct {
 	id          ID
 	length      int
-	left, right *Item
+	left, right *item
 	origin      ID // the item this one was inserted after (flagOrigin)
 	rightOrigin ID // the item this one was inserted before (flagRightOrigin)
 	parent      *branch
@@ -37,24 +37,24 @@ type parentRef struct {
 	isKey bool
 }
 
-func (it *Item) deleted() bool   { return it.info&(flagDeleted|flagGC|flagSkip) != 0 }
-func (it *Item) countable() bool { return it.info&flagCountable != 0 }
-func (it *Item) isGC() bool      { return it.info&flagGC != 0 }
-func (it *Item) isSkip() bool    { return it.info&flagSkip != 0 }
-func (it *Item) isItem() bool    { return it.info&(flagGC|flagSkip) == 0 }
-func (it *Item) hasOrigin() bool { return it.info&flagOrigin != 0 }
-func (it *Item) hasRight() bool  { return it.info&flagRightOrigin != 0 }
-func (it *Item) hasSub() bool    { return it.info&flagParentSub != 0 }
-func (it *Item) markDeleted()    { it.info |= flagDeleted }
+func (it *item) deleted() bool   { return it.info&(flagDeleted|flagGC|flagSkip) != 0 }
+func (it *item) countable() bool { return it.info&flagCountable != 0 }
+func (it *item) isGC() bool      { return it.info&flagGC != 0 }
+func (it *item) isSkip() bool    { return it.info&flagSkip != 0 }
+func (it *item) isItem() bool    { return it.info&(flagGC|flagSkip) == 0 }
+func (it *item) hasOrigin() bool { return it.info&flagOrigin != 0 }
+func (it *item) hasRight() bool  { return it.info&flagRightOrigin != 0 }
+func (it *item) hasSub() bool    { return it.info&flagParentSub != 0 }
+func (it *item) markDeleted()    { it.info |= flagDeleted }
 
 // lastID is the id of the item's last unit.
-func (it *Item) lastID() ID { return ID{it.id.Client, it.id.Clock + uint64(it.length) - 1} }
+func (it *item) lastID() ID { return ID{it.id.Client, it.id.Clock + uint64(it.length) - 1} }
 
-func newGC(id ID, n int) *Item { return &Item{id: id, length: n, info: flagGC} }
+func newGC(id ID, n int) *item { return &item{id: id, length: n, info: flagGC} }
 
 // newItem makes a local item to integrate. left/right give origins.
-func newItem(id ID, left, right *Item, parent *branch, parentSub string, hasSub bool, c content) *Item {
-	it := &Item{id: id, left: left, right: right, parent: parent, content: c, length: c.length()}
+func newItem(id ID, left, right *item, parent *branch, parentSub string, hasSub bool, c content) *item {
+	it := &item{id: id, left: left, right: right, parent: parent, content: c, length: c.length()}
 	if left != nil {
 		it.origin = left.lastID()
 		it.info |= flagOrigin
@@ -74,7 +74,7 @@ func newItem(id ID, left, right *Item, parent *branch, parentSub string, hasSub 
 }
 
 // next returns the next non-deleted item to the right.
-func (it *Item) next() *Item {
+func (it *item) next() *item {
 	n := it.right
 	for n != nil && n.deleted() {
 		n = n.right
@@ -83,7 +83,7 @@ func (it *Item) next() *Item {
 }
 
 // prev returns the previous non-deleted item to the left.
-func (it *Item) prev() *Item {
+func (it *item) prev() *item {
 	n := it.left
 	for n != nil && n.deleted() {
 		n = n.left
@@ -93,8 +93,8 @@ func (it *Item) prev() *Item {
 
 // splitItem splits left at diff units and returns the new right part
 // (Yjs splitItem). The caller inserts it into the struct store.
-func splitItem(tr *transaction, left *Item, diff int) *Item {
-	right := &Item{
+func splitItem(tr *transaction, left *item, diff int) *item {
+	right := &item{
 		id:          ID{left.id.Client, left.id.Clock + uint64(diff)},
 		left:        left,
 		origin:      ID{left.id.Client, left.id.Clock + uint64(diff) - 1},
@@ -120,7 +120,7 @@ func splitItem(tr *transaction, left *Item, diff int) *Item {
 
 // getMissing returns the client whose struct this item depends on and that
 // is not in the store yet, or resolves left/right/parent and returns ok.
-func (it *Item) getMissing(tr *transaction, s *structStore) (uint64, bool) {
+func (it *item) getMissing(tr *transaction, s *structStore) (uint64, bool) {
 	if it.hasOrigin() && it.origin.Client != it.id.Client && it.origin.Clock >= s.state(it.origin.Client) {
 		return it.origin.Client, true
 	}
@@ -175,7 +175,7 @@ func (it *Item) getMissing(tr *transaction, s *structStore) (uint64, bool) {
 
 // integrate links the item into its parent (YATA, as Yjs Item.integrate)
 // and adds it to the store. offset > 0 skips units already known.
-func (it *Item) integrate(tr *transaction, offset int) {
+func (it *item) integrate(tr *transaction, offset int) {
 	s := &tr.doc.store
 	if offset > 0 {
 		it.id.Clock += uint64(offset)
@@ -196,7 +196,7 @@ func (it *Item) integrate(tr *transaction, offset int) {
 	p.marker.p = nil
 	if (it.left == nil && (it.right == nil || it.right.left != nil)) || (it.left != nil && it.left.right != it.right) {
 		left := it.left
-		var o *Item
+		var o *item
 		if left != nil {
 			o = left.right
 		} else if it.hasSub() {
@@ -208,8 +208,8 @@ func (it *Item) integrate(tr *transaction, offset int) {
 			o = p.start
 		}
 		// Items between left and right that this conflicts with; see Yjs.
-		conflicting := map[*Item]struct{}{}
-		beforeOrigin := map[*Item]struct{}{}
+		conflicting := map[*item]struct{}{}
+		beforeOrigin := map[*item]struct{}{}
 		for o != nil && o != it.right {
 			beforeOrigin[o] = struct{}{}
 			conflicting[o] = struct{}{}
@@ -241,7 +241,7 @@ func (it *Item) integrate(tr *transaction, offset int) {
 		it.right = it.left.right
 		it.left.right = it
 	} else {
-		var r *Item
+		var r *item
 		if it.hasSub() {
 			r = p.mapGet(it.parentSub)
 			for r != nil && r.left != nil {
@@ -272,14 +272,14 @@ func (it *Item) integrate(tr *transaction, offset int) {
 	}
 }
 
-func sameOrigin(a, b *Item) bool {
+func sameOrigin(a, b *item) bool {
 	if a.hasOrigin() != b.hasOrigin() {
 		return false
 	}
 	return !a.hasOrigin() || a.origin == b.origin
 }
 
-func sameRightOrigin(a, b *Item) bool {
+func sameRightOrigin(a, b *item) bool {
 	if a.hasRight() != b.hasRight() {
 		return false
 	}
@@ -287,7 +287,7 @@ func sameRightOrigin(a, b *Item) bool {
 }
 
 // integrateContent runs the content's side effects of integration.
-func (it *Item) integrateContent(tr *transaction) {
+func (it *item) integrateContent(tr *transaction) {
 	switch c := it.content.(type) {
 	case *contentDeleted:
 		tr.ds.add(it.id.Client, it.id.Clock, uint64(c.n))
@@ -304,7 +304,7 @@ func (it *Item) integrateContent(tr *transaction) {
 
 // mergeWith appends right to it if Yjs would (same client, consecutive
 // clocks, same origins chain, same deletion state, mergeable content).
-func (it *Item) mergeWith(right *Item) bool {
+func (it *item) mergeWith(right *item) bool {
 	if it.isGC() || it.isSkip() {
 		if right.info&(flagGC|flagSkip) != it.info&(flagGC|flagSkip) {
 			return false
@@ -340,12 +340,12 @@ func (it *Item) mergeWith(right *Item) bool {
 // delete marks the item deleted (Yjs Item.delete); a nested type's
 // content is deleted with it. The walk is iterative (hostile updates can
 // nest types very deep) and visits items in the order Yjs' recursion does.
-func (it *Item) delete(tr *transaction) {
+func (it *item) delete(tr *transaction) {
 	if it.deleted() {
 		return
 	}
 	type step struct {
-		it     *Item
+		it     *item
 		action uint8 // stepDelete, stepMerge or stepUnchange
 	}
 	const (
@@ -385,7 +385,7 @@ func (it *Item) delete(tr *transaction) {
 		// children are queued for merging where Yjs' loop meets them.
 		var kids []step
 		t := ct.t
-		visit := func(c *Item) {
+		visit := func(c *item) {
 			if !c.deleted() {
 				kids = append(kids, step{c, stepDelete})
 			} else if c.id.Clock < tr.beforeState[c.id.Client] {
@@ -407,9 +407,9 @@ func (it *Item) delete(tr *transaction) {
 
 // gc drops the content of a deleted item (Yjs Item.gc). The items of a
 // nested type are replaced by GC structs. Iterative, like delete.
-func (it *Item) gc(s *structStore, parentGCd bool) {
+func (it *item) gc(s *structStore, parentGCd bool) {
 	type step struct {
-		it        *Item
+		it        *item
 		parentGCd bool
 	}
 	stack := []step{{it, parentGCd}}
@@ -441,12 +441,12 @@ func (it *Item) gc(s *structStore, parentGCd bool) {
 }
 
 // write encodes the struct from unit offset on (Yjs AbstractStruct.write).
-func (it *Item) write(e *Encoder, offset int) { it.writeStruct(e, offset, false) }
+func (it *item) write(e *Encoder, offset int) { it.writeStruct(e, offset, false) }
 
 // writeStruct writes the struct; asDecoded writes it as Yjs' raw-update
 // code (mergeUpdates) re-encodes a decoded struct, which has no parentSub
 // when origins determine the parent.
-func (it *Item) writeStruct(e *Encoder, offset int, asDecoded bool) {
+func (it *item) writeStruct(e *Encoder, offset int, asDecoded bool) {
 	switch {
 	case it.isGC():
 		e.WriteUint8(refGC)

@@ -12,7 +12,7 @@ type structStore struct {
 	pendingDs *deleteSet
 }
 
-type structList struct{ s []*Item }
+type structList struct{ s []*item }
 
 // pendingStructs is Yjs' store.pendingStructs: an update holding the
 // structs that could not be integrated yet (merged with mergeUpdates as
@@ -23,7 +23,7 @@ type pendingStructs struct {
 	missing map[uint64]uint64
 }
 
-func (s *structStore) list(client uint64) []*Item {
+func (s *structStore) list(client uint64) []*item {
 	if l := s.clients[client]; l != nil {
 		return l.s
 	}
@@ -56,7 +56,7 @@ func (s *structStore) stateVector() map[uint64]uint64 {
 	return sv
 }
 
-func (s *structStore) addStruct(it *Item) {
+func (s *structStore) addStruct(it *item) {
 	l := s.clients[it.id.Client]
 	if l == nil {
 		if s.clients == nil {
@@ -72,7 +72,7 @@ func (s *structStore) addStruct(it *Item) {
 
 // findIndex returns the index of the struct holding clock (Yjs findIndexSS,
 // with the same pivot guess). It returns -1 if no struct holds it.
-func findIndex(structs []*Item, clock uint64) int {
+func findIndex(structs []*item, clock uint64) int {
 	left, right := 0, len(structs)-1
 	if right < 0 {
 		return -1
@@ -105,7 +105,7 @@ func findIndex(structs []*Item, clock uint64) int {
 }
 
 // find returns the struct holding id. The caller has checked the state.
-func (s *structStore) find(id ID) *Item {
+func (s *structStore) find(id ID) *item {
 	structs := s.list(id.Client)
 	i := findIndex(structs, id.Clock)
 	if i < 0 {
@@ -130,13 +130,13 @@ func (s *structStore) findIndexCleanStart(tr *transaction, client uint64, clock 
 	return i
 }
 
-func (s *structStore) getItemCleanStart(tr *transaction, id ID) *Item {
+func (s *structStore) getItemCleanStart(tr *transaction, id ID) *item {
 	i := s.findIndexCleanStart(tr, id.Client, id.Clock)
 	return s.clients[id.Client].s[i]
 }
 
 // getItemCleanEnd returns the struct ending at id, splitting if needed.
-func (s *structStore) getItemCleanEnd(tr *transaction, id ID) *Item {
+func (s *structStore) getItemCleanEnd(tr *transaction, id ID) *item {
 	l := s.clients[id.Client]
 	i := findIndex(l.s, id.Clock)
 	if i < 0 {
@@ -149,12 +149,12 @@ func (s *structStore) getItemCleanEnd(tr *transaction, id ID) *Item {
 	return st
 }
 
-func (s *structStore) replaceStruct(old, nw *Item) {
+func (s *structStore) replaceStruct(old, nw *item) {
 	l := s.clients[old.id.Client]
 	l.s[findIndex(l.s, old.id.Clock)] = nw
 }
 
-func (l *structList) insert(i int, it *Item) {
+func (l *structList) insert(i int, it *item) {
 	l.s = append(l.s, nil)
 	copy(l.s[i+1:], l.s[i:])
 	l.s[i] = it

@@ -145,7 +145,7 @@ func toAttrMap(attrs map[string]any) *attrMap {
 
 // textPos is a position in a text (Yjs ItemTextListPosition).
 type textPos struct {
-	left, right *Item
+	left, right *item
 	index       int
 	attrs       attrMap
 }
@@ -365,7 +365,7 @@ loop:
 	t.insertNegatedAttributes(tr, pos, &negated)
 }
 
-func isFormat(it *Item) bool {
+func isFormat(it *item) bool {
 	_, ok := it.content.(*contentFormat)
 	return ok
 }
@@ -396,7 +396,7 @@ func (t *branch) deleteText(tr *transaction, pos *textPos, length int) {
 
 // cleanupFormattingGap deletes formats made redundant between start and
 // the next visible content (Yjs cleanupFormattingGap).
-func cleanupFormattingGap(tr *transaction, start, curr *Item, startAttrs, currAttrs *attrMap) int {
+func cleanupFormattingGap(tr *transaction, start, curr *item, startAttrs, currAttrs *attrMap) int {
 	end := start
 	var endFormats map[string]*contentFormat
 	for end != nil && (!end.countable() || end.deleted()) {
@@ -441,20 +441,20 @@ func cleanupFormattingGap(tr *transaction, start, curr *Item, startAttrs, currAt
 }
 
 // cleanupContextlessFormattingGap removes duplicate formats around item.
-func cleanupContextlessFormattingGap(tr *transaction, item *Item) {
-	for item != nil && item.right != nil && (item.right.deleted() || !item.right.countable()) {
-		item = item.right
+func cleanupContextlessFormattingGap(tr *transaction, it *item) {
+	for it != nil && it.right != nil && (it.right.deleted() || !it.right.countable()) {
+		it = it.right
 	}
 	seen := map[string]bool{}
-	for item != nil && (item.deleted() || !item.countable()) {
-		if f, ok := item.content.(*contentFormat); ok && !item.deleted() {
+	for it != nil && (it.deleted() || !it.countable()) {
+		if f, ok := it.content.(*contentFormat); ok && !it.deleted() {
 			if seen[f.key] {
-				item.delete(tr)
+				it.delete(tr)
 			} else {
 				seen[f.key] = true
 			}
 		}
-		item = item.left
+		it = it.left
 	}
 }
 
@@ -501,7 +501,7 @@ func (d *Doc) cleanupTextAfterTransaction(tr, ftr *transaction) {
 		if after == before {
 			continue
 		}
-		iterateStructs(tr, s, client, before, after, func(it *Item) {
+		iterateStructs(tr, s, client, before, after, func(it *item) {
 			if !it.deleted() && it.isItem() && isFormat(it) {
 				addFull(it.parent)
 			}
@@ -518,7 +518,7 @@ func (d *Doc) cleanupTextAfterTransaction(tr, ftr *transaction) {
 			if del.clock >= state {
 				break
 			}
-			iterateStructs(tr, s, client, del.clock, del.len, func(it *Item) {
+			iterateStructs(tr, s, client, del.clock, del.len, func(it *item) {
 				if !it.isItem() || !it.parent.hasFormatting || needFull[it.parent] {
 					return
 				}
@@ -537,7 +537,7 @@ func (d *Doc) cleanupTextAfterTransaction(tr, ftr *transaction) {
 
 // iterateStructs calls f on the structs covering [clock, clock+n) of
 // client, splitting at both ends (Yjs iterateStructs).
-func iterateStructs(tr *transaction, s *structStore, client, clock, n uint64, f func(*Item)) {
+func iterateStructs(tr *transaction, s *structStore, client, clock, n uint64, f func(*item)) {
 	if n == 0 {
 		return
 	}

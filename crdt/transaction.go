@@ -8,7 +8,7 @@ type transaction struct {
 	beforeState  map[uint64]uint64
 	afterState   map[uint64]uint64
 	ds           deleteSet
-	mergeStructs []*Item
+	mergeStructs []*item
 	local        bool
 	encode       bool // produce the update bytes at cleanup
 	// changed lists the types changed (Yjs transaction.changed), used for

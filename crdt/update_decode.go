@@ -12,7 +12,7 @@ import (
 type decodedUpdate struct {
 	// clients lists each client's structs, sorted by clock. A client that
 	// appears twice keeps its last entry, as in Yjs.
-	clients map[uint64][]*Item
+	clients map[uint64][]*item
 	// clientOrder is the order clients appeared in.
 	clientOrder []uint64
 	ds          []dsEntry
@@ -44,7 +44,7 @@ func malformed(format string, args ...any) error {
 // struct cannot have) is rejected here, before any document is touched.
 func decodeUpdate(update []byte) (*decodedUpdate, error) {
 	d := NewDecoder(update)
-	u := &decodedUpdate{clients: map[uint64][]*Item{}}
+	u := &decodedUpdate{clients: map[uint64][]*item{}}
 	numClients, err := d.ReadVarUint()
 	if err != nil {
 		return nil, fmt.Errorf("reading client count: %w", err)
@@ -68,7 +68,7 @@ func decodeUpdate(update []byte) (*decodedUpdate, error) {
 		if err != nil {
 			return nil, err
 		}
-		refs := make([]*Item, 0, numStructs)
+		refs := make([]*item, 0, numStructs)
 		for range numStructs {
 			st, err := readStruct(d, ID{client, clock})
 			if err != nil {
@@ -182,7 +182,7 @@ func (u *decodedUpdate) validateAgainst(state func(client uint64) uint64) error 
 
 // dependsOnOthers reports whether the item refers to a clock of another
 // client that the store does not have yet.
-func (it *Item) dependsOnOthers(state func(client uint64) uint64) bool {
+func (it *item) dependsOnOthers(state func(client uint64) uint64) bool {
 	c := it.id.Client
 	return (it.hasOrigin() && it.origin.Client != c && it.origin.Clock >= state(it.origin.Client)) ||
 		(it.hasRight() && it.rightOrigin.Client != c && it.rightOrigin.Clock >= state(it.rightOrigin.Client)) ||
@@ -190,7 +190,7 @@ func (it *Item) dependsOnOthers(state func(client uint64) uint64) bool {
 }
 
 // readStruct reads one struct with the given id.
-func readStruct(d *Decoder, id ID) (*Item, error) {
+func readStruct(d *Decoder, id ID) (*item, error) {
 	info, err := d.ReadUint8()
 	if err != nil {
 		return nil, err
@@ -204,13 +204,13 @@ func readStruct(d *Decoder, id ID) (*Item, error) {
 		if n > maxSafeInteger {
 			return nil, ErrIntegerOverflow
 		}
-		st := &Item{id: id, length: int(n), info: flagGC}
+		st := &item{id: id, length: int(n), info: flagGC}
 		if info&0x1f == refSkip {
 			st.info = flagSkip
 		}
 		return st, nil
 	}
-	it := &Item{id: id}
+	it := &item{id: id}
 	if info&0x80 != 0 {
 		if it.origin, err = readID(d); err != nil {
 			return nil, err

@@ -8,7 +8,7 @@ import (
 // writeStructs writes the structs of one client from clock on (Yjs
 // writeStructs): count, client, first clock, then the structs, the first
 // one cut at clock.
-func writeStructs(e *Encoder, structs []*Item, client, clock uint64) {
+func writeStructs(e *Encoder, structs []*item, client, clock uint64) {
 	clock = max(clock, structs[0].id.Clock)
 	start := findIndex(structs, clock)
 	e.WriteVarUint(uint64(len(structs) - start))

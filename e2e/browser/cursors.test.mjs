@@ -72,6 +72,15 @@ test('pointers and notes are shared live; a pointer vanishes when its visitor le
   await b.waitForFunction(() => [...document.querySelectorAll('.note textarea')].some(t => t.value === 'Ship the editor on Friday'))
   await noteB.getByLabel('Note text').fill('Ship the editor on Friday — agreed!')
   await a.waitForFunction(() => [...document.querySelectorAll('.note textarea')].some(t => t.value === 'Ship the editor on Friday — agreed!'))
+  // Both type into the same note at once: the text merges, nobody's words are lost.
+  await noteA.getByLabel('Note text').click()
+  await a.keyboard.press('Control+Home')
+  await noteB.getByLabel('Note text').click()
+  await b.keyboard.press('Control+End')
+  await Promise.all([a.keyboard.type('TODO: '), b.keyboard.type(' (Bob)')])
+  const merged = 'TODO: Ship the editor on Friday — agreed! (Bob)'
+  await a.waitForFunction(t => [...document.querySelectorAll('.note textarea')].some(el => el.value === t), merged)
+  await b.waitForFunction(t => [...document.querySelectorAll('.note textarea')].some(el => el.value === t), merged)
   // Moving a note with the keyboard moves it for everyone.
   const leftBefore = await noteB.evaluate(el => parseFloat(el.style.left))
   await noteA.getByRole('button', { name: /Move note/ }).focus()

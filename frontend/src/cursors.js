@@ -132,7 +132,7 @@ export async function mount (root) {
       note.set('id', id)
       note.set('x', 0.1 + Math.random() * 0.6)
       note.set('y', 0.1 + Math.random() * 0.6)
-      note.set('text', '')
+      note.set('text', new Y.Text())
       note.set('color', NOTE_COLORS[notes.length % NOTE_COLORS.length])
       notes.push([note])
     })
@@ -159,10 +159,6 @@ export async function mount (root) {
       el.style.top = (note.get('y') * 100) + '%'
       el.style.background = note.get('color')
       el.style.zIndex = String(index + 1)
-      const area = el.querySelector('textarea')
-      const text = note.get('text') || ''
-      // Keep the caret of the person typing: only replace text that changed elsewhere.
-      if (area.value !== text) area.value = text
     })
     for (const [id, el] of noteEls) {
       if (!seen.has(id)) {
@@ -177,7 +173,7 @@ export async function mount (root) {
     const grip = h('div', { class: 'note-grip', title: 'Drag to move', 'aria-label': 'Move note (drag, or arrow keys)', tabindex: '0', role: 'button' })
     const del = h('button', { class: 'note-delete', type: 'button', 'aria-label': 'Delete note', title: 'Delete note' }, '×')
     const el = h('div', { class: 'note', 'data-note': note.get('id') }, grip, del, area)
-    area.addEventListener('input', () => note.set('text', area.value))
+    bindTextarea(area, note.get('text'))
     del.addEventListener('click', () => {
       const i = notes.toArray().indexOf(note)
       if (i >= 0) notes.delete(i, 1)
@@ -219,6 +215,58 @@ export async function mount (root) {
     })
     return el
   }
+  /**
+   * Two-way binding of a textarea to a Y.Text, so two people typing in the same note
+   * merge character by character instead of overwriting each other. Local input becomes
+   * the smallest delete+insert; remote changes keep the local selection where it was.
+   */
+  function bindTextarea (area, ytext) {
+    if (!(ytext instanceof Y.Text)) {
+      area.value = typeof ytext === 'string' ? ytext : ''
+      area.readOnly = true // a note from an older version of this page
+      return
+    }
+    area.value = ytext.toString()
+    area.addEventListener('input', () => {
+      const before = ytext.toString()
+      const after = area.value
+      let start = 0
+      while (start < before.length && start < after.length && before[start] === after[start]) start++
+      let endBefore = before.length
+      let endAfter = after.length
+      while (endBefore > start && endAfter > start && before[endBefore - 1] === after[endAfter - 1]) {
+        endBefore--
+        endAfter--
+      }
+      ydoc.transact(() => {
+        if (endBefore > start) ytext.delete(start, endBefore - start)
+        if (endAfter > start) ytext.insert(start, after.slice(start, endAfter))
+      }, area)
+    })
+    ytext.observe((event, transaction) => {
+      if (transaction.origin === area) return
+      let selStart = area.selectionStart
+      let selEnd = area.selectionEnd
+      let pos = 0
+      for (const op of event.delta) {
+        if (op.retain) {
+          pos += op.retain
+        } else if (op.insert) {
+          const n = op.insert.length
+          if (selStart >= pos) selStart += n
+          if (selEnd >= pos) selEnd += n
+          pos += n
+        } else if (op.delete) {
+          if (selStart > pos) selStart = Math.max(pos, selStart - op.delete)
+          if (selEnd > pos) selEnd = Math.max(pos, selEnd - op.delete)
+        }
+      }
+      const focused = document.activeElement === area
+      area.value = ytext.toString()
+      if (focused) area.setSelectionRange(selStart, selEnd)
+    })
+  }
+
   notes.observeDeep(renderNotes)
   renderNotes()
 
