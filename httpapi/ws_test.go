@@ -557,14 +557,14 @@ func TestServerSideEditThroughDo(t *testing.T) {
 func TestSilentClientIsPingedAndDropped(t *testing.T) {
 	hc := fastHubConfig()
 	hc.PingInterval = 50 * time.Millisecond
-	hc.PongTimeout = 100 * time.Millisecond
+	hc.PongTimeout = time.Second // generous: a live client on a loaded machine must not look dead
 	e := newEnv(t, envOptions{hub: hc})
 	// A client that reads answers pings and stays.
 	alive := e.dial("alive", "doc", dialOptions{})
 	alive.waitSynced()
 	// One that never reads never answers.
 	e.dial("dead", "doc", dialOptions{noRead: true})
-	checkFor(t, 5*time.Second, func() error {
+	checkFor(t, 10*time.Second, func() error {
 		if n := e.sessionEnds(qsync.PingTimeout); n != 1 {
 			return fmt.Errorf("ping timeouts %v", n)
 		}
