@@ -78,6 +78,38 @@ test('updates that arrive before their dependencies wait for them, across a rest
   await waitFor(() => watcher.provider.synced && watcher.content === want, { what: 'the watcher to reconnect and see it all' })
 })
 
+test('a room unloaded when idle reloads with everything, however close a client comes to the unload', async (t) => {
+  // Rooms unload at the first tick (every second) with no session: clients come and go every few
+  // tens of milliseconds, so some arrive just as their room is being flushed and stopped.
+  const server = await startServer(t, { flags: { idleTimeout: '1ms', '--log-level': 'debug' } })
+  const docID = randomUUID()
+  const written = []
+  const started = Date.now()
+  for (let n = 0; Date.now() - started < 2500; n++) {
+    const c = new Client(server, docID, { name: `visitor${n}` })
+    await c.synced(`visitor ${n} to sync`)
+    const missing = written.filter(tok => !c.content.includes(tok))
+    assert.deepEqual(missing, [], `visitor ${n} found the document without earlier visitors' edits`)
+    const tok = `[v${n}]`
+    c.text.insert(c.content.length, tok)
+    written.push(tok)
+    await waitFor(() => c.seenContent.includes(tok), { what: `${tok} to be acknowledged` })
+    c.destroy()
+    await new Promise(resolve => setTimeout(resolve, (n * 37) % 100)) // gaps of 0-99 ms
+  }
+  const unloads = () => server.log.filter(line => /unload/i.test(line)).length
+  t.diagnostic(`${written.length} visits, ${unloads()} unloads while visitors came and went`)
+  // At least one unload for sure: nobody comes until the room has gone.
+  const before = unloads()
+  await waitFor(() => unloads() > before, { what: 'the idle room to unload (debug log "…unloading")', timeout: 5000 })
+  const back = await connectClient(server, docID, { name: 'back' })
+  assert.deepEqual(tokens(back.content), written)
+  back.destroy()
+  await server.restart()
+  const last = await connectClient(server, docID, { name: 'last' })
+  assert.deepEqual(tokens(last.content), written)
+})
+
 test('kill -9 mid-stream loses nothing any client had received from the server', async (t) => {
   // Frequent snapshots, so crashes land before, during and after compactions.
   const server = await startServer(t, { flags: { compactUpdates: 100 } })
