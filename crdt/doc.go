@@ -366,7 +366,7 @@ func (d *Doc) integrateStructs(tr *transaction, clients map[uint64][]*item) *pen
 			} else if missing, isMissing := head.getMissing(tr, s); isMissing {
 				stack = append(stack, head)
 				l := refsOf[missing]
-				if l == nil || l.i == len(l.refs) || missing == client {
+				if l == nil || l.i == len(l.refs) {
 					// Depends on an update that has not arrived.
 					updateMissing(missing, s.state(missing))
 					addStackToRest()

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	gosync "sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -488,4 +489,21 @@ func (c *wsClient) hasAwareness(want awEntry) bool {
 		}
 	}
 	return false
+}
+
+var barrierClock atomic.Uint64
+
+// barrier returns once the room has handled everything c sent before it:
+// it sends an awareness state and waits for the room's relay of it back to
+// c (one connection's messages are handled in order).
+func (c *wsClient) barrier() {
+	c.t.Helper()
+	marker := awEntry{clientID: 1<<40 + barrierClock.Add(1), clock: 1, state: `{"barrier":true}`}
+	c.send(awarenessFrame(marker))
+	checkFor(c.t, 10*time.Second, func() error {
+		if !c.hasAwareness(marker) {
+			return fmt.Errorf("%s: barrier not relayed", c.name)
+		}
+		return nil
+	})
 }
