@@ -62,6 +62,7 @@ type Doc struct {
 	shareOrder    []string
 	tr            *transaction
 	spare         *transaction // reused by the next transaction
+	lastEncodeLen int          // size of the last full EncodeStateAsUpdate
 }
 
 // Option configures a Doc.
@@ -177,9 +178,14 @@ func (d *Doc) EncodeStateAsUpdate(encodedStateVector []byte) ([]byte, error) {
 			return nil, fmt.Errorf("crdt: encode state as update: %w", err)
 		}
 	}
-	e := NewEncoderSize(256)
+	// Size the buffer from the last full encoding: documents change little
+	// between encodings, and growing a large buffer copies it repeatedly.
+	e := NewEncoderSize(max(256, d.lastEncodeLen+d.lastEncodeLen/8))
 	writeClientsStructs(e, &d.store, sv)
 	deleteSetFromStore(&d.store).write(e)
+	if len(sv) == 0 {
+		d.lastEncodeLen = e.Len()
+	}
 	if d.HasPending() {
 		return d.withPending(e.Bytes(), encodedStateVector)
 	}
@@ -366,7 +372,7 @@ func (d *Doc) integrateStructs(tr *transaction, clients map[uint64][]*item) *pen
 			} else if missing, isMissing := head.getMissing(tr, s); isMissing {
 				stack = append(stack, head)
 				l := refsOf[missing]
-				if l == nil || l.i == len(l.refs) || missing == client {
+				if l == nil || l.i == len(l.refs) {
 					// Depends on an update that has not arrived.
 					updateMissing(missing, s.state(missing))
 					addStackToRest()

@@ -131,13 +131,17 @@ func (it *item) getMissing(tr *transaction, s *structStore) (uint64, bool) {
 		return p.id.Client, true
 	}
 	// A reference to a later clock of the item's own client cannot be
-	// resolved (Yjs throws); checked before applying, this can only happen
-	// to pending structs: they stay pending.
+	// resolved (Yjs throws). Updates are checked for this before they are
+	// applied, but a struct that waited as pending can still meet it: it
+	// is then kept as a GC struct, so the clock range stays filled and the
+	// document keeps encoding and loading cleanly.
 	own := s.state(it.id.Client)
 	if (it.hasOrigin() && it.origin.Client == it.id.Client && it.origin.Clock >= own) ||
 		(it.hasRight() && it.rightOrigin.Client == it.id.Client && it.rightOrigin.Clock >= own) ||
 		(it.pref != nil && !it.pref.isKey && it.pref.id.Client == it.id.Client && it.pref.id.Clock >= own) {
-		return it.id.Client, true
+		it.parent, it.left, it.right, it.pref = nil, nil, nil, nil
+		it.info &^= flagOrigin | flagRightOrigin
+		return 0, false
 	}
 	if it.hasOrigin() {
 		it.left = s.getItemCleanEnd(tr, it.origin)
