@@ -62,6 +62,7 @@ type Doc struct {
 	shareOrder    []string
 	tr            *transaction
 	spare         *transaction // reused by the next transaction
+	lastEncodeLen int          // size of the last full EncodeStateAsUpdate
 }
 
 // Option configures a Doc.
@@ -177,9 +178,14 @@ func (d *Doc) EncodeStateAsUpdate(encodedStateVector []byte) ([]byte, error) {
 			return nil, fmt.Errorf("crdt: encode state as update: %w", err)
 		}
 	}
-	e := NewEncoderSize(256)
+	// Size the buffer from the last full encoding: documents change little
+	// between encodings, and growing a large buffer copies it repeatedly.
+	e := NewEncoderSize(max(256, d.lastEncodeLen+d.lastEncodeLen/8))
 	writeClientsStructs(e, &d.store, sv)
 	deleteSetFromStore(&d.store).write(e)
+	if len(sv) == 0 {
+		d.lastEncodeLen = e.Len()
+	}
 	if d.HasPending() {
 		return d.withPending(e.Bytes(), encodedStateVector)
 	}

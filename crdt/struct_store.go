@@ -6,6 +6,9 @@ import "sort"
 // clock and contiguous from clock 0 (Yjs StructStore).
 type structStore struct {
 	clients map[uint64]*structList
+	// order lists the keys of clients in insertion order, so hot paths can
+	// walk them without iterating the map.
+	order []uint64
 	// pending holds decoded structs whose dependencies have not arrived.
 	pending *pendingStructs
 	// pendingDs holds deletions of structs that have not arrived.
@@ -42,8 +45,9 @@ func (s *structStore) state(client uint64) uint64 {
 
 // fillStateVector writes the state vector into sv (which must be empty).
 func (s *structStore) fillStateVector(sv map[uint64]uint64) {
-	for c, l := range s.clients {
-		last := l.s[len(l.s)-1]
+	for _, c := range s.order {
+		l := s.clients[c].s
+		last := l[len(l)-1]
 		sv[c] = last.id.Clock + uint64(last.length)
 	}
 }
@@ -64,6 +68,7 @@ func (s *structStore) addStruct(it *item) {
 		}
 		l = &structList{}
 		s.clients[it.id.Client] = l
+		s.order = append(s.order, it.id.Client)
 	} else if last := l.s[len(l.s)-1]; last.id.Clock+uint64(last.length) != it.id.Clock {
 		panic("crdt: struct store out of order")
 	}

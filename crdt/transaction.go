@@ -99,7 +99,8 @@ func (d *Doc) cleanup(tr *transaction) []byte {
 	}
 	tryMergeDeleteSet(ds, s)
 
-	for client, clock := range tr.afterState {
+	for _, client := range s.order {
+		clock := tr.afterState[client]
 		before := tr.beforeState[client]
 		if before == clock {
 			continue
@@ -128,7 +129,7 @@ func (d *Doc) cleanup(tr *transaction) []byte {
 		d.clientID = d.newClientID()
 	}
 	var update []byte
-	if tr.encode && (!ds.empty() || stateChanged(tr.beforeState, tr.afterState)) {
+	if tr.encode && (!ds.empty() || stateChanged(s, tr.beforeState, tr.afterState)) {
 		e := NewEncoderSize(64)
 		writeClientsStructs(e, s, tr.beforeState)
 		ds.write(e)
@@ -140,9 +141,9 @@ func (d *Doc) cleanup(tr *transaction) []byte {
 	return update
 }
 
-func stateChanged(before, after map[uint64]uint64) bool {
-	for c, k := range after {
-		if before[c] != k {
+func stateChanged(s *structStore, before, after map[uint64]uint64) bool {
+	for _, c := range s.order {
+		if before[c] != after[c] {
 			return true
 		}
 	}

@@ -138,9 +138,7 @@ func (u *decodedUpdate) validateAgainst(state func(client uint64) uint64) error 
 		// s is the client's state when each struct is reached; after a gap
 		// the client's remaining structs wait as pending, unchecked.
 		s := state(client)
-		end := s
 		for _, it := range refs {
-			end = max(end, it.id.Clock+uint64(it.length))
 			if it.id.Clock > s || (it.isItem() && it.dependsOnOthers(state)) {
 				// From here on Yjs may keep the structs pending rather
 				// than fail; they are checked when integrated.
@@ -161,8 +159,16 @@ func (u *decodedUpdate) validateAgainst(state func(client uint64) uint64) error 
 				s = max(s, it.id.Clock+uint64(it.length))
 			}
 		}
+		// The client's state after the update, at most: its structs that
+		// follow on from the current state without a gap.
+		end := state(client)
 		for _, it := range refs {
-			end = max(end, it.id.Clock+uint64(it.length))
+			if it.id.Clock > end {
+				break
+			}
+			if !it.isSkip() {
+				end = max(end, it.id.Clock+uint64(it.length))
+			}
 		}
 		ends[client] = end
 	}

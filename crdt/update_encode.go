@@ -34,14 +34,11 @@ func sortDesc(cs []clientClock) {
 func writeClientsStructs(e *Encoder, s *structStore, sv map[uint64]uint64) {
 	var buf [8]clientClock
 	sm := buf[:0]
-	for client, clock := range sv {
+	// Clients the store lacks have nothing to write, whatever sv says.
+	for _, client := range s.order {
+		clock := sv[client]
 		if s.state(client) > clock {
 			sm = append(sm, clientClock{client, clock})
-		}
-	}
-	for client := range s.clients {
-		if _, ok := sv[client]; !ok {
-			sm = append(sm, clientClock{client, 0})
 		}
 	}
 	sortDesc(sm)

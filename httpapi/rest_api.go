@@ -269,9 +269,15 @@ type docJSON struct {
 	UpdatedAt string `json:"updated_at"`
 	SizeBytes int64  `json:"size_bytes"`
 	Editors   int    `json:"editors"`
+	// Role is what the caller's credentials allow on the document
+	// (admin, editor or viewer), so a client opened with a share link
+	// knows whether to let its user type. Without an admin key everyone
+	// is admin, as in Authorize.
+	Role string `json:"role"`
 }
 
-func (a *REST) docView(m storage.DocMeta) docJSON {
+// docView shows m to the caller of r.
+func (a *REST) docView(r *http.Request, m storage.DocMeta) docJSON {
 	editors := 0
 	if a.editors != nil {
 		editors = a.editors(m.ID)
@@ -283,5 +289,6 @@ func (a *REST) docView(m storage.DocMeta) docJSON {
 		UpdatedAt: m.Updated.UTC().Format(time.RFC3339),
 		SizeBytes: m.Size,
 		Editors:   editors,
+		Role:      requestAccess(r).Role(),
 	}
 }

@@ -90,8 +90,30 @@ func (a *REST) guard(need Access, h http.HandlerFunc) http.HandlerFunc {
 			a.fail(w, r, err)
 			return
 		}
-		h(w, r)
+		h(w, r.WithContext(context.WithValue(r.Context(), accessKey{}, got)))
 	}
+}
+
+type accessKey struct{}
+
+// requestAccess is what guard found the request's credentials allow.
+func requestAccess(r *http.Request) Access {
+	got, _ := r.Context().Value(accessKey{}).(Access)
+	return got
+}
+
+// Role names the access as documents report it ("role"): admin, editor,
+// viewer, or "" for none.
+func (x Access) Role() string {
+	switch x {
+	case AccessViewer:
+		return string(storage.RoleViewer)
+	case AccessEditor:
+		return string(storage.RoleEditor)
+	case AccessAdmin:
+		return "admin"
+	}
+	return ""
 }
 
 func (x Access) String() string {

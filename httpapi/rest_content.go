@@ -244,7 +244,7 @@ func (a *REST) putContent(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, a.docView(meta))
+	writeJSON(w, http.StatusOK, a.docView(r, meta))
 }
 
 type versionJSON struct {
@@ -368,5 +368,5 @@ func (a *REST) restoreVersion(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, a.docView(meta))
+	writeJSON(w, http.StatusOK, a.docView(r, meta))
 }

@@ -141,7 +141,7 @@ func (a *REST) createDoc(w http.ResponseWriter, r *http.Request) {
 	}
 	a.hooks.emit(EventDocCreated, id, map[string]any{"title": title})
 	w.Header().Set("Location", RESTPrefix+"/docs/"+id)
-	writeJSON(w, http.StatusCreated, a.docView(meta))
+	writeJSON(w, http.StatusCreated, a.docView(r, meta))
 }
 
 func initialUpdate(title string, body *content.Node) ([]byte, error) {
@@ -192,7 +192,7 @@ func (a *REST) listDocs(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]docJSON, 0, len(docs))
 	for _, m := range docs {
-		out = append(out, a.docView(m))
+		out = append(out, a.docView(r, m))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"docs": out, "next_cursor": next})
 }
@@ -203,7 +203,7 @@ func (a *REST) getDoc(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, a.docView(meta))
+	writeJSON(w, http.StatusOK, a.docView(r, meta))
 }
 
 type renameRequest struct {
@@ -255,7 +255,7 @@ func (a *REST) renameDoc(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, a.docView(meta))
+	writeJSON(w, http.StatusOK, a.docView(r, meta))
 }
 
 func (a *REST) deleteDoc(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	gosync "sync"
 	"testing"
@@ -860,5 +861,128 @@ func TestRESTWebhooks(t *testing.T) {
 		if strings.Contains(fmt.Sprint(d.ev.Data), sh.Token) {
 			t.Errorf("a webhook carries the share token: %+v", d.ev)
 		}
+	}
+}
+
+// Every document the API returns says what the caller may do with it
+// ("role"), so a client opened with a bare share link knows whether to let
+// its user type.
+func TestRESTDocRole(t *testing.T) {
+	roleOf := func(r apiResponse) string {
+		t.Helper()
+		var d docJSON
+		r.json(t, &d)
+		return d.Role
+	}
+	listRoles := func(e *restEnv) []string {
+		t.Helper()
+		var list struct{ Docs []docJSON }
+		e.must(200, e.do("GET", "/api/v1/docs", "", nil)).json(t, &list)
+		var roles []string
+		for _, d := range list.Docs {
+			roles = append(roles, d.Role)
+		}
+		return roles
+	}
+
+	t.Run("no auth: everyone is admin, as Authorize says", func(t *testing.T) {
+		e := newRESTEnv(t, 0)
+		if got := e.create("Open", "", "").Role; got != "admin" {
+			t.Errorf("create: role %q", got)
+		}
+		id := e.create("Open 2", "", "").ID
+		if got := roleOf(e.must(200, e.do("GET", "/api/v1/docs/"+id, "", nil))); got != "admin" {
+			t.Errorf("get: role %q", got)
+		}
+		if got := listRoles(e); !reflect.DeepEqual(got, []string{"admin", "admin"}) {
+			t.Errorf("list: roles %v", got)
+		}
+		if access, err := NewREST(RESTConfig{Store: e.store}).Authorize(context.Background(), id, ""); err != nil || access.Role() != "admin" {
+			t.Errorf("Authorize without a key: %v %v", access, err)
+		}
+	})
+
+	t.Run("admin key and share tokens", func(t *testing.T) {
+		const admin = "admin-key-for-role-tests"
+		e := newRESTEnvAuth(t, 0, admin)
+		e.token = admin
+		doc := e.create("Shared", "Hello.\n", "markdown")
+		if doc.Role != "admin" {
+			t.Errorf("create: role %q", doc.Role)
+		}
+		if got := listRoles(e); !reflect.DeepEqual(got, []string{"admin"}) {
+			t.Errorf("list: roles %v", got)
+		}
+		d := "/api/v1/docs/" + doc.ID
+		token := func(role string) string {
+			var s shareJSON
+			e.token = admin
+			e.must(201, e.doJSON("POST", d+"/shares", map[string]any{"role": role})).json(t, &s)
+			return s.Token
+		}
+		viewer, editor := token("viewer"), token("editor")
+
+		e.token = admin
+		if got := roleOf(e.must(200, e.do("GET", d, "", nil))); got != "admin" {
+			t.Errorf("admin get: role %q", got)
+		}
+		e.token = editor
+		if got := roleOf(e.must(200, e.do("GET", d, "", nil))); got != "editor" {
+			t.Errorf("editor get: role %q", got)
+		}
+		if got := roleOf(e.must(200, e.doJSON("PATCH", d, map[string]any{"title": "By the editor"}))); got != "editor" {
+			t.Errorf("editor rename: role %q", got)
+		}
+		if got := roleOf(e.must(200, e.do("PUT", d+"/content?format=text", "", []byte("Edited.")))); got != "editor" {
+			t.Errorf("editor import: role %q", got)
+		}
+		// A bare link, as the share's url gives it: ?token= only.
+		e.token = ""
+		if got := roleOf(e.must(200, e.do("GET", d+"?token="+viewer, "", nil))); got != "viewer" {
+			t.Errorf("viewer get (?token=): role %q", got)
+		}
+	})
+}
+
+// The OpenAPI Doc schema lists exactly the fields a document has, all
+// required (docJSON has no omitempty), and the roles Access.Role gives.
+func TestRESTOpenAPIDocSchema(t *testing.T) {
+	var spec struct {
+		Components struct {
+			Schemas struct {
+				Doc struct {
+					Properties map[string]struct {
+						Enum []string `json:"enum"`
+					} `json:"properties"`
+					Required []string `json:"required"`
+				} `json:"Doc"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(openAPISpec, &spec); err != nil {
+		t.Fatal(err)
+	}
+	doc := spec.Components.Schemas.Doc
+	var fields []string
+	rt := reflect.TypeFor[docJSON]()
+	for i := range rt.NumField() {
+		fields = append(fields, rt.Field(i).Tag.Get("json"))
+	}
+	var props []string
+	for name := range doc.Properties {
+		props = append(props, name)
+	}
+	slices.Sort(fields)
+	slices.Sort(props)
+	required := slices.Sorted(slices.Values(doc.Required))
+	if !slices.Equal(props, fields) || !slices.Equal(required, fields) {
+		t.Errorf("Doc schema properties %v, required %v; docJSON has %v", props, required, fields)
+	}
+	var roles []string
+	for _, a := range []Access{AccessViewer, AccessEditor, AccessAdmin} {
+		roles = append(roles, a.Role())
+	}
+	if got := slices.Sorted(slices.Values(doc.Properties["role"].Enum)); !slices.Equal(got, slices.Sorted(slices.Values(roles))) {
+		t.Errorf("role enum %v, Access.Role gives %v", got, roles)
 	}
 }

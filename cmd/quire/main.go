@@ -38,6 +38,7 @@ type config struct {
 	maxMessageBytes int64
 	maxBodyBytes    int64
 	adminKey        string
+	noAuth          bool
 	webhookURLs     string
 	webhookSecret   string
 	createOnConnect bool
@@ -72,6 +73,7 @@ func parseFlags(args []string) (config, error) {
 	fs.Int64Var(&c.maxMessageBytes, "max-message-bytes", httpapi.DefaultMaxMessageBytes, "largest WebSocket message accepted; bigger ones close the connection with 1009")
 	fs.Int64Var(&c.maxBodyBytes, "max-body-bytes", httpapi.DefaultMaxBodyBytes, "largest REST request body (imports); bigger ones get 413")
 	fs.StringVar(&c.adminKey, "admin-key", "", "API key required by the REST API and WebSockets (Bearer or ?token=; share tokens also work); empty: no authentication")
+	fs.BoolVar(&c.noAuth, "no-auth", false, "serve without authentication on a non-loopback address (only behind a proxy that authenticates); without it such an address needs --admin-key")
 	fs.StringVar(&c.webhookURLs, "webhook-urls", "", "comma-separated URLs that receive a JSON POST for each change made through the REST API")
 	fs.StringVar(&c.webhookSecret, "webhook-secret", "", "key of the HMAC-SHA256 signature of each webhook body (header X-Quire-Signature)")
 	fs.BoolVar(&c.createOnConnect, "create-on-connect", d.CreateOnConnect, "create a document when a client opens a name that does not exist")
@@ -212,6 +214,13 @@ func run(args []string, logOut io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	if err := checkAuthForAddr(ln.Addr(), c.adminKey, c.noAuth); err != nil {
+		ln.Close()
+		return err
+	}
+	if c.adminKey == "" {
+		log.Warn("authentication is off: anyone who can reach this address can read and edit every document", "addr", ln.Addr().String())
+	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -253,6 +262,23 @@ func run(args []string, logOut io.Writer) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// errAuthNeeded refuses to serve documents without authentication to a network.
+var errAuthNeeded = errors.New("a non-loopback address needs --admin-key (or --no-auth to serve without authentication, e.g. behind a proxy that authenticates)")
+
+// checkAuthForAddr makes Quire secure by default: without a token only
+// loopback (laptop use) is served; any other address needs an admin key or
+// the explicit --no-auth.
+func checkAuthForAddr(addr net.Addr, adminKey string, noAuth bool) error {
+	if adminKey != "" || noAuth {
+		return nil
+	}
+	tcp, ok := addr.(*net.TCPAddr)
+	if ok && tcp.IP.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("listening on %s: %w", addr, errAuthNeeded)
 }
 
 // raiseFileLimit lifts the soft open-files limit to the hard limit: every

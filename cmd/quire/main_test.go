@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
 	"io"
+	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -36,5 +39,37 @@ func TestDefaults(t *testing.T) {
 	}
 	if _, err := newLogger(io.Discard, "info", "xml"); err == nil {
 		t.Error("bad log format accepted")
+	}
+}
+
+func TestNonLoopbackNeedsAuth(t *testing.T) {
+	tcp := func(ip string) net.Addr { return &net.TCPAddr{IP: net.ParseIP(ip), Port: 8080} }
+	for _, tc := range []struct {
+		addr     net.Addr
+		adminKey string
+		noAuth   bool
+		refused  bool
+	}{
+		{tcp("127.0.0.1"), "", false, false},
+		{tcp("::1"), "", false, false},
+		{tcp("0.0.0.0"), "", false, true},
+		{tcp("::"), "", false, true},
+		{tcp("192.0.2.7"), "", false, true},
+		{tcp("0.0.0.0"), "secret", false, false},
+		{tcp("0.0.0.0"), "", true, false},
+	} {
+		err := checkAuthForAddr(tc.addr, tc.adminKey, tc.noAuth)
+		if refused := errors.Is(err, errAuthNeeded); refused != tc.refused {
+			t.Errorf("%v key=%q no-auth=%v: err %v, want refused=%v", tc.addr, tc.adminKey, tc.noAuth, err, tc.refused)
+		}
+	}
+}
+
+// The real startup path refuses to serve all interfaces without a token,
+// before anything is listening for clients.
+func TestRunRefusesNonLoopbackWithoutToken(t *testing.T) {
+	err := run([]string{"--addr", "0.0.0.0:0", "--data-dir", t.TempDir()}, io.Discard)
+	if !errors.Is(err, errAuthNeeded) || !strings.Contains(err.Error(), "--admin-key") {
+		t.Fatalf("run on 0.0.0.0 without a token: %v, want a refusal naming --admin-key", err)
 	}
 }

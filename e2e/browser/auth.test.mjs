@@ -119,3 +119,64 @@ test('API key prompt, editor and view-only share links, and a bad link', async (
   assert.deepEqual(problemsD, [])
   await Promise.all([ctxA.close(), ctxB.close(), ctxC.close(), ctxD.close()])
 })
+
+test('a bare viewer link (the REST share url, ?token= only) opens read-only from the start', async () => {
+  const rest = async (method, path, body) => {
+    const res = await fetch(`${server.baseURL}/api/v1${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${ADMIN_KEY}`, 'Content-Type': 'application/json' },
+      body: body && JSON.stringify(body)
+    })
+    const text = await res.text()
+    assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`)
+    return JSON.parse(text)
+  }
+  const doc = await rest('POST', '/docs', { title: 'Board minutes', content: 'Approved by the board.', format: 'markdown' })
+  const viewer = await rest('POST', `/docs/${doc.id}/shares`, { role: 'viewer' })
+  const editor = await rest('POST', `/docs/${doc.id}/shares`, { role: 'editor' })
+  // Exactly the link the API hands out: no role=viewer next to the token.
+  assert.equal(viewer.url, `/d/${doc.id}?token=${viewer.token}`)
+
+  const ctxV = await personContext(launcher, BOB)
+  const v = await ctxV.newPage()
+  const problemsV = watchConsole(v)
+  // Record whether the page ever lets this viewer type, from the first render on.
+  await v.addInitScript(() => {
+    window.__everEditable = false
+    new MutationObserver(() => {
+      if (document.querySelector('.prose[contenteditable="true"]')) window.__everEditable = true
+    }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['contenteditable'] })
+  })
+  await v.goto(`${server.baseURL}${viewer.url}`)
+  await waitSaved(v)
+  await waitForText(v, 'Approved by the board.')
+  await v.getByText('View only').waitFor()
+  await v.locator('.editor-page[data-role="viewer"]').waitFor()
+  assert.equal(await v.locator('.prose').getAttribute('contenteditable'), 'false')
+  assert.equal(await v.getByRole('toolbar', { name: 'Formatting' }).isVisible(), false)
+  assert.equal(await v.getByLabel('Document title').getAttribute('readonly'), '')
+  await v.locator('.prose p').first().click()
+  await v.keyboard.type('Bob tries to write')
+  assert.deepEqual(await blockTexts(v), ['Approved by the board.'])
+  assert.equal(await v.evaluate(() => window.__everEditable), false)
+  await screenshot(v, 'auth', '03-bare-viewer-link')
+
+  // The editor link from the API edits, without any role in the URL either.
+  const ctxE = await personContext(launcher, ALICE)
+  const e = await ctxE.newPage()
+  const problemsE = watchConsole(e)
+  await e.goto(`${server.baseURL}${editor.url}`)
+  await waitSaved(e)
+  await e.locator('.editor-page[data-role="editor"]').waitFor()
+  assert.equal(await e.getByText('View only').isVisible(), false)
+  await focusEnd(e)
+  await e.keyboard.type(' Signed.')
+  await waitForText(v, 'Approved by the board. Signed.')
+  await waitSaved(e)
+  const text = await (await fetch(`${server.baseURL}/api/v1/docs/${doc.id}/content?format=text`, { headers: { Authorization: `Bearer ${ADMIN_KEY}` } })).text()
+  assert.equal(text.trim(), 'Approved by the board. Signed.')
+
+  assert.deepEqual(problemsV, [])
+  assert.deepEqual(problemsE, [])
+  await Promise.all([ctxV.close(), ctxE.close()])
+})

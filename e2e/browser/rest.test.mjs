@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { launchBrowser, personContext, screenshot, startServer, watchConsole } from './harness.mjs'
-import { ALICE, BOB, blockTexts, focusEnd, openEditor, waitForText, waitSaved } from './pages.mjs'
+import { ALICE, BOB, blockTexts, focusEnd, newDocId, openEditor, waitForText, waitSaved } from './pages.mjs'
 
 let server
 let launcher
@@ -208,6 +208,67 @@ test('importing a Markdown file renders it as rich text', async () => {
   assert.equal(html.name, 'Release notes.html')
   assert.match(html.text, /<h1[^>]*>Release 1\.0<\/h1>/)
   assert.match(html.text, /<strong>live<\/strong>/)
+
+  // The JSON export is ProseMirror JSON: importing the file gives the same document back.
+  const sourceId = page.url().split('/d/')[1]
+  const json = await exportAs('ProseMirror JSON (.json)')
+  assert.equal(json.name, 'Release notes.json')
+  const exported = JSON.parse(json.text)
+  assert.equal(exported.type, 'doc')
+  assert.deepEqual(exported, await (await fetch(`${server.baseURL}/api/v1/docs/${sourceId}/content?format=prosemirror`)).json())
+  const jsonFile = join(dir, json.name)
+  writeFileSync(jsonFile, json.text)
+  await page.goto(`${server.baseURL}/`)
+  await page.getByRole('button', { name: 'Import', exact: true }).waitFor()
+  await page.locator('#import-file').setInputFiles(jsonFile)
+  await page.waitForURL(url => /\/d\/[0-9a-f-]{36}$/.test(url.pathname) && !url.pathname.endsWith(sourceId))
+  await waitSaved(page)
+  const copyId = page.url().split('/d/')[1]
+  await prose.locator('h1', { hasText: 'Release 1.0' }).waitFor()
+  assert.deepEqual(await (await fetch(`${server.baseURL}/api/v1/docs/${copyId}/content?format=prosemirror`)).json(), exported)
+  assert.equal(await page.getByLabel('Document title').inputValue(), 'Release notes')
+  assert.deepEqual(problems, [])
+  await ctx.close()
+})
+
+test('a document created by opening its link shows as "Untitled document", not its id', async () => {
+  const ctx = await personContext(launcher, ALICE)
+  const id = newDocId()
+  const page = await openEditor(ctx, server.baseURL, id)
+  const problems = watchConsole(page)
+  // The server created it on connect with its id as the stored title; the page shows none of that.
+  const stored = await (await fetch(`${server.baseURL}/api/v1/docs/${id}`)).json()
+  assert.equal(stored.title, id)
+  await page.waitForFunction(() => document.title === 'Untitled document — Quire')
+  assert.equal(await page.getByLabel('Document title').inputValue(), 'Untitled document')
+  assert.equal(await page.getByRole('heading', { name: 'Untitled document' }).count(), 1)
+  assert.equal(await page.getByText(id).count(), 0)
+  await focusEnd(page)
+  await page.keyboard.type('Opened by its link.')
+  // Leaving the title field unchanged does not rename the document.
+  await page.getByLabel('Document title').click()
+  await page.getByLabel('Document title').press('Enter')
+  await waitSaved(page)
+  await screenshot(page, 'rest', '07-untitled-by-link')
+
+  await page.goto(`${server.baseURL}/`)
+  const untitled = page.locator(`.doc-row[data-id="${id}"]`)
+  await untitled.waitFor()
+  assert.equal(await untitled.locator('.doc-title').textContent(), 'Untitled document')
+  assert.equal(await page.locator('.doc-list').getByText(id).count(), 0)
+  await untitled.getByRole('button', { name: 'Rename “Untitled document”' }).waitFor()
+  // Stored data is unchanged until someone renames it.
+  assert.equal((await (await fetch(`${server.baseURL}/api/v1/docs/${id}`)).json()).title, id)
+  await screenshot(page, 'rest', '08-list-untitled-by-link')
+
+  // Renaming from the list works as for any document.
+  await untitled.getByRole('button', { name: 'Rename “Untitled document”' }).click()
+  const renameDialog = page.getByRole('dialog', { name: 'Rename document' })
+  assert.equal(await renameDialog.getByLabel('Title').inputValue(), 'Untitled document')
+  await renameDialog.getByLabel('Title').fill('Named at last')
+  await renameDialog.getByRole('button', { name: 'Rename' }).click()
+  await row(page, 'Named at last').waitFor()
+  assert.equal((await (await fetch(`${server.baseURL}/api/v1/docs/${id}`)).json()).title, 'Named at last')
   assert.deepEqual(problems, [])
   await ctx.close()
 })

@@ -14,14 +14,12 @@ import { SyncStatus, describeClose } from './sync-status.js'
 import { banner, clearBanner, copyText, download, h, icon, initials, modal, toast } from './ui.js'
 import { ICONS } from './icons.js'
 import { wsBase } from './ws.js'
-
-const UNTITLED = 'Untitled document'
+import { EXPORTS, UNTITLED, displayTitle, pageRole } from './docs.js'
 
 /**
- * Whether this page was opened read-only. The server enforces permissions; the client only
- * needs to know so it does not let a viewer type. A share link created by this app carries
- * role=viewer next to the token; a server may also report the role of the token on the
- * document resource (doc.role), which wins.
+ * Whether the link asks for read-only (role=viewer, as the share dialog adds on a server
+ * without sign-in). The server enforces permissions and reports what the credentials allow
+ * as doc.role; see pageRole.
  */
 function requestedRole () {
   const params = new URLSearchParams(location.search)
@@ -31,7 +29,13 @@ function requestedRole () {
 export async function mount (root, docId) {
   const user = await ensureUser()
   const token = currentToken()
-  let role = requestedRole()
+  const requested = requestedRole()
+  let role = requested
+  // A share link's token may be a viewer's (the REST share url is a bare ?token=): accept no
+  // typing until the server says what it allows, or a viewer's first keystrokes would be
+  // shown but never saved (the server ignores a read-only session's edits).
+  let roleKnown = !new URLSearchParams(location.search).get('token') || requested === 'viewer'
+  let closed = false
 
   const ydoc = new Y.Doc()
   const meta = ydoc.getMap('meta')
@@ -99,7 +103,7 @@ export async function mount (root, docId) {
         spellcheck: 'true'
       }
     },
-    editable: role !== 'viewer'
+    editable: role !== 'viewer' && roleKnown
   })
 
   const buttons = buildToolbar(toolbar, editor)
@@ -114,11 +118,12 @@ export async function mount (root, docId) {
   function setRole (next) {
     role = next
     const readOnly = role === 'viewer'
-    editor.setEditable(!readOnly)
+    editor.setEditable(!readOnly && roleKnown && !closed)
     readOnlyBadge.hidden = !readOnly
-    titleInput.readOnly = readOnly
-    toolbar.hidden = readOnly
+    titleInput.readOnly = readOnly || !roleKnown
+    toolbar.hidden = readOnly || closed
     page.classList.toggle('read-only', readOnly)
+    page.dataset.role = roleKnown ? role : 'pending'
   }
   setRole(role)
 
@@ -201,8 +206,8 @@ export async function mount (root, docId) {
         action: code === 4404 || code === 4410 ? { label: 'All documents', run: () => { location.href = '/' } } : null
       })
       // Nothing typed from now on could reach the server: stop accepting edits.
-      editor.setEditable(false)
-      toolbar.hidden = true
+      closed = true
+      setRole(role)
     }
     statusEl.title = STATUS_HINT[info.state] || ''
   })
@@ -231,43 +236,62 @@ export async function mount (root, docId) {
     const fromDoc = meta.get('title')
     return (typeof fromDoc === 'string' && fromDoc) ? fromDoc : (restTitle || '')
   }
+  // A document created by opening its link is titled by its id: show "Untitled document".
+  const shownTitle = () => displayTitle(currentTitle(), docId)
   function showTitle () {
-    const title = currentTitle()
+    const title = shownTitle()
     if (document.activeElement !== titleInput) titleInput.value = title
-    document.title = `${title || UNTITLED} — Quire`
-    heading.textContent = title || UNTITLED
+    document.title = `${title} — Quire`
+    heading.textContent = title
   }
   meta.observe(showTitle)
   showTitle()
 
-  // Ask after the first sync: a document opened by a new name is created when the socket
-  // joins it, so asking earlier could find nothing yet.
-  provider.once('sync', () => loadDetails())
+  const whenSynced = () => provider.synced ? Promise.resolve() : new Promise(resolve => provider.once('sync', resolve))
+  function roleSettled (next) {
+    roleKnown = true
+    setRole(next)
+    focusIfEmpty()
+  }
+  // Asked at once (the role decides whether typing is allowed); a document opened by a new
+  // name is created when the socket joins it, so a 404 is asked again after the first sync.
+  let askedAfterSync = false
   const loadDetails = () => api('GET', `/docs/${encodeURIComponent(docId)}`).then(doc => {
     restTitle = doc.title || ''
-    if (doc.role === 'viewer' || doc.role === 'editor') setRole(doc.role)
     showTitle()
+    roleSettled(pageRole(doc.role, requested))
   }).catch(err => {
     if (err.unavailable) {
       // The editor works without REST; only renaming does not.
+      roleSettled(requested)
       titleInput.readOnly = true
       titleInput.title = 'Renaming needs the REST API, which this server does not provide yet.'
       return
     }
     if (err.status === 401 || err.status === 403) return // the WebSocket's close says why
-    if (err.status === 404) return // not in the list (the server does not create on connect): the socket's close says so
+    if (err.status === 404) {
+      // Not there yet (created on connect), or not at all: then the socket's close says so.
+      if (!askedAfterSync) {
+        askedAfterSync = true
+        whenSynced().then(loadDetails)
+      }
+      return
+    }
+    // The server enforces the role anyway; do not lock out an editor over a failed request.
+    roleSettled(requested)
     banner(`Could not load the document details: ${err.message}`, { key: 'doc-load' })
   })
+  loadDetails()
 
   async function saveTitle () {
-    const title = titleInput.value.trim()
-    if (role === 'viewer') return
-    if (title === currentTitle()) {
+    const title = titleInput.value.trim() || UNTITLED
+    if (role === 'viewer' || !roleKnown) return
+    if (title === shownTitle()) {
       titleInput.value = title
       return
     }
     try {
-      const doc = await api('PATCH', `/docs/${encodeURIComponent(docId)}`, { body: { title: title || UNTITLED } })
+      const doc = await api('PATCH', `/docs/${encodeURIComponent(docId)}`, { body: { title } })
       restTitle = doc.title
       clearBanner('rename')
     } catch (err) {
@@ -280,7 +304,7 @@ export async function mount (root, docId) {
       ev.preventDefault()
       editor.commands.focus()
     } else if (ev.key === 'Escape') {
-      titleInput.value = currentTitle()
+      titleInput.value = shownTitle()
       editor.commands.focus()
     }
   })
@@ -290,28 +314,28 @@ export async function mount (root, docId) {
   shareBtn.addEventListener('click', () => openShareDialog(docId))
 
   // ---- export
-  exportMenu.onChoose(async format => {
-    const title = currentTitle() || UNTITLED
-    const spec = EXPORTS[format]
+  exportMenu.onChoose(async spec => {
+    const filename = `${safeFilename(shownTitle())}.${spec.ext}`
     try {
-      const content = await api('GET', `/docs/${encodeURIComponent(docId)}/content`, { query: { format }, raw: true })
-      download(`${safeFilename(title)}.${spec.ext}`, content, spec.type)
+      const content = await api('GET', `/docs/${encodeURIComponent(docId)}/content`, { query: { format: spec.format }, raw: true })
+      download(filename, content, spec.type)
     } catch (err) {
       // Without the REST API the browser can still export what it has, except Markdown.
-      if (err.unavailable && format === 'html') {
-        download(`${safeFilename(title)}.html`, editor.getHTML(), spec.type)
-      } else if (err.unavailable && format === 'json') {
-        download(`${safeFilename(title)}.json`, JSON.stringify(editor.getJSON(), null, 2), spec.type)
+      if (err.unavailable && spec.format === 'html') {
+        download(filename, editor.getHTML(), spec.type)
+      } else if (err.unavailable && spec.format === 'prosemirror') {
+        download(filename, JSON.stringify(editor.getJSON(), null, 2), spec.type)
       } else {
         banner(err.unavailable ? 'Markdown export needs the REST API, which this server does not provide yet.' : `Could not export: ${err.message}`, { key: 'export' })
       }
     }
   })
 
-  // Start typing at once on an empty page.
-  provider.once('sync', () => {
-    if (role !== 'viewer' && editor.isEmpty && document.activeElement === document.body) editor.commands.focus('end')
-  })
+  // Start typing at once on an empty page (once loaded, and once typing is allowed).
+  function focusIfEmpty () {
+    if (provider.synced && roleKnown && role !== 'viewer' && !closed && editor.isEmpty && document.activeElement === document.body) editor.commands.focus('end')
+  }
+  provider.once('sync', focusIfEmpty)
 
   // Exposed for debugging in the console and for browser tests.
   window.quire = { editor, ydoc, provider, status }
@@ -333,22 +357,16 @@ function safeFilename (title) {
   return title.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, ' ').trim().slice(0, 80) || 'document'
 }
 
-const EXPORTS = {
-  markdown: { label: 'Markdown (.md)', ext: 'md', type: 'text/markdown;charset=utf-8' },
-  html: { label: 'HTML (.html)', ext: 'html', type: 'text/html;charset=utf-8' },
-  json: { label: 'JSON (.json)', ext: 'json', type: 'application/json' }
-}
-
 function buildExportMenu () {
   let handler = () => {}
   const button = h('button', { class: 'btn export-btn', type: 'button', 'aria-haspopup': 'menu', 'aria-expanded': 'false' }, icon(ICONS.download), h('span', {}, 'Export'))
   const menu = h('div', { class: 'menu', role: 'menu', hidden: true, 'aria-label': 'Export as' },
-    Object.entries(EXPORTS).map(([format, spec]) => h('button', {
+    EXPORTS.map(spec => h('button', {
       class: 'menu-item',
       type: 'button',
       role: 'menuitem',
-      'data-format': format,
-      onclick: () => { close(); handler(format) }
+      'data-format': spec.format,
+      onclick: () => { close(); handler(spec) }
     }, spec.label)))
   const el = h('div', { class: 'menu-wrap' }, button, menu)
   function open () {

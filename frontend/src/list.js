@@ -2,19 +2,10 @@
 import { api, serverInfo, storeApiKey } from './api.js'
 import { banner, clearBanner, h, icon, modal, relativeTime, toast } from './ui.js'
 import { ICONS } from './icons.js'
+import { UNTITLED, displayTitle, importFormat } from './docs.js'
 
-const UNTITLED = 'Untitled document'
 const PAGE_SIZE = 50
 const REFRESH_MS = 10000
-
-const IMPORT_FORMATS = {
-  md: 'markdown',
-  markdown: 'markdown',
-  html: 'html',
-  htm: 'html',
-  txt: 'text',
-  json: 'prosemirror'
-}
 
 export async function mount (root) {
   document.title = 'Documents — Quire'
@@ -116,7 +107,7 @@ export async function mount (root) {
   }
 
   function renderDoc (doc) {
-    const title = doc.title || UNTITLED
+    const title = displayTitle(doc.title, doc.id)
     const editors = Number(doc.editors) || 0
     const href = `/d/${encodeURIComponent(doc.id)}`
     return h('li', { class: 'doc-row', 'data-id': doc.id },
@@ -152,7 +143,8 @@ export async function mount (root) {
   }
 
   async function renameDoc (doc) {
-    const input = h('input', { type: 'text', id: 'rename-title', value: doc.title || '', maxlength: '200' })
+    const shown = displayTitle(doc.title, doc.id)
+    const input = h('input', { type: 'text', id: 'rename-title', value: shown, maxlength: '200' })
     const result = await modal({
       title: 'Rename document',
       body: [h('label', { for: 'rename-title', class: 'field-label' }, 'Title'), input],
@@ -160,7 +152,8 @@ export async function mount (root) {
     })
     if (result === null) return
     const title = input.value.trim() || UNTITLED
-    if (title === doc.title) return
+    // Unchanged (including "Untitled document" for a document still titled by its id).
+    if (title === shown) return
     try {
       const updated = await api('PATCH', `/docs/${encodeURIComponent(doc.id)}`, { body: { title } })
       Object.assign(doc, updated)
@@ -172,7 +165,7 @@ export async function mount (root) {
   }
 
   async function deleteDoc (doc) {
-    const title = doc.title || UNTITLED
+    const title = displayTitle(doc.title, doc.id)
     const result = await modal({
       title: 'Delete document?',
       body: h('p', {}, `“${title}” will be deleted for everyone. This cannot be undone.`),
@@ -190,8 +183,7 @@ export async function mount (root) {
   }
 
   async function importFile (file) {
-    const ext = (file.name.split('.').pop() || '').toLowerCase()
-    const format = IMPORT_FORMATS[ext]
+    const format = importFormat(file.name)
     if (!format) {
       banner(`Cannot import “${file.name}”: use a .md, .html, .txt or .json file.`, { key: 'import' })
       return

@@ -84,6 +84,7 @@ test('a room unloaded when idle reloads with everything, however close a client 
   const server = await startServer(t, { flags: { idleTimeout: '1ms', '--log-level': 'debug' } })
   const docID = randomUUID()
   const written = []
+  let lastLeave = 0 // server log length when the last visitor left
   const started = Date.now()
   for (let n = 0; Date.now() - started < 2500; n++) {
     const c = new Client(server, docID, { name: `visitor${n}` })
@@ -95,13 +96,18 @@ test('a room unloaded when idle reloads with everything, however close a client 
     written.push(tok)
     await waitFor(() => c.seenContent.includes(tok), { what: `${tok} to be acknowledged` })
     c.destroy()
+    lastLeave = server.log.length
     await new Promise(resolve => setTimeout(resolve, (n * 37) % 100)) // gaps of 0-99 ms
   }
-  const unloads = () => server.log.filter(line => /unload/i.test(line)).length
-  t.diagnostic(`${written.length} visits, ${unloads()} unloads while visitors came and went`)
-  // At least one unload for sure: nobody comes until the room has gone.
-  const before = unloads()
-  await waitFor(() => unloads() > before, { what: 'the idle room to unload (debug log "…unloading")', timeout: 5000 })
+  const unloads = (lines) => lines.filter(line => /unload/i.test(line)).length
+  t.diagnostic(`${written.length} visits, ${unloads(server.log)} unloads`)
+  // At least one unload for sure, after the last visitor left (perhaps already during the last
+  // pause): nobody comes until the room has gone. Rooms are checked every second.
+  await waitFor(() => unloads(server.log.slice(lastLeave)) > 0, {
+    what: 'the idle room to unload (debug log "…unloading")',
+    timeout: 10000,
+    describe: () => `server log tail:\n${server.log.slice(-15).join('\n')}`
+  })
   const back = await connectClient(server, docID, { name: 'back' })
   assert.deepEqual(tokens(back.content), written)
   back.destroy()
