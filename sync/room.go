@@ -279,7 +279,7 @@ func (r *room) inbound(s *session, in inbound, arrived time.Time) {
 			return
 		}
 		r.answerStep1(s)
-		r.hold(heldMsg{idx: r.applied, msg: &outMsg{data: encodeSyncStep2(upd)}, to: s})
+		r.hold(heldMsg{idx: r.applied, msg: &outMsg{data: encodeSyncStep2(upd), syncReply: true}, to: s})
 	case inAwareness:
 		if changed := r.aware.apply(in.awareness, s, time.Now()); len(changed) > 0 {
 			// Relayed to the sender too: y-websocket clients count it as

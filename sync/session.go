@@ -11,6 +11,9 @@ import (
 // every session it goes to: a broadcast is encoded once.
 type outMsg struct {
 	data []byte
+	// syncReply marks a sync step 2 addressed to one session: it carries the
+	// whole missing state, so it may be larger than the queue limit.
+	syncReply bool
 }
 
 // session is one connected client of one room.
@@ -35,9 +38,10 @@ type session struct {
 	mu          gosync.Mutex // guards the fields below
 	queue       []*outMsg
 	queuedBytes int
-	writing     bool // the writer goroutine is running
-	ended       bool // a close reason is set; nothing more is queued
-	drain       bool // the writer sends what is queued, then closes
+	exempt      *outMsg // the one queued sync reply not counted against the limit
+	writing     bool    // the writer goroutine is running
+	ended       bool    // a close reason is set; nothing more is queued
+	drain       bool    // the writer sends what is queued, then closes
 	reason      CloseReason
 	detail      string
 
@@ -80,11 +84,22 @@ func (s *session) enqueue(m *outMsg) bool {
 		return false
 	}
 	limit := s.hub.cfg.SessionQueueBytes
-	// The message at the head of the queue does not count: it is next on
-	// the wire. So one message larger than the limit (a big document's
-	// first sync) still goes through, with the usual limit behind it;
-	// otherwise a client could never load a big document.
-	if len(s.queue) > 0 && s.queuedBytes-len(s.queue[0].data)+len(m.data) > limit {
+	// Two messages do not count against the limit: the head of the queue
+	// (it is next on the wire, so one broadcast larger than the limit still
+	// goes through) and one sync reply (a newcomer's first sync carries the
+	// whole document, which may dwarf the limit while others keep typing).
+	// Only one reply is exempt at a time, so a client that keeps asking for
+	// the state without reading still meets the limit.
+	counted := s.queuedBytes
+	if s.exempt != nil {
+		counted -= len(s.exempt.data)
+	}
+	if len(s.queue) > 0 && s.queue[0] != s.exempt {
+		counted -= len(s.queue[0].data)
+	}
+	if m.syncReply && s.exempt == nil {
+		s.exempt = m
+	} else if len(s.queue) > 0 && counted+len(m.data) > limit { // into an empty queue m is the head
 		dropped, droppedBytes := len(s.queue)+1, s.queuedBytes+len(m.data)
 		queued := s.queuedBytes
 		s.mu.Unlock()
@@ -123,6 +138,7 @@ func (s *session) end(r CloseReason, detail string, drain bool) bool {
 	}
 	s.queue = nil
 	s.queuedBytes = 0
+	s.exempt = nil
 	s.mu.Unlock()
 	go s.closeConn()
 	return true
@@ -188,6 +204,9 @@ func (s *session) writeLoop() {
 		s.queue[0] = nil
 		s.queue = s.queue[1:]
 		s.queuedBytes -= len(m.data)
+		if m == s.exempt {
+			s.exempt = nil
+		}
 		s.mu.Unlock()
 
 		ctx, cancel := context.WithTimeout(context.Background(), s.hub.cfg.WriteTimeout)

@@ -105,6 +105,33 @@ func TestQueueLimitLetsOneBigMessageThrough(t *testing.T) {
 	}
 }
 
+// A newcomer's first sync reply may dwarf the limit and sit behind smaller
+// messages (its sync step 1, updates typed meanwhile) without cutting the
+// session off; a second oversized reply while the first waits does count.
+func TestQueueLimitExemptsOneSyncReply(t *testing.T) {
+	h := testHub(1000)
+	c := newPipeConn()
+	s := newSession(h, c, SessionInfo{})
+	if !s.enqueue(msg(50)) { // the server's sync step 1, at the head
+		t.Fatal("step 1 refused")
+	}
+	reply := &outMsg{data: make([]byte, 5000), syncReply: true}
+	if !s.enqueue(reply) {
+		t.Fatal("a sync reply larger than the limit cut the newcomer off")
+	}
+	for i := range 9 {
+		if !s.enqueue(msg(100)) {
+			t.Fatalf("update %d refused behind the sync reply", i)
+		}
+	}
+	if s.enqueue(&outMsg{data: make([]byte, 5000), syncReply: true}) {
+		t.Fatal("a second oversized sync reply was let past the limit")
+	}
+	if r, _ := s.endReason(); r != SlowConsumer {
+		t.Fatalf("reason %v, want slow consumer", r)
+	}
+}
+
 func TestDrainingEndSendsQueueThenCloses(t *testing.T) {
 	h := testHub(1 << 20)
 	c := newPipeConn()
