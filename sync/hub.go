@@ -58,6 +58,10 @@ type Config struct {
 	// TickInterval is how often rooms run timers (awareness, keepalive,
 	// idle, compaction). Tests shorten it.
 	TickInterval time.Duration
+	// Changed, if set, is told the id of each document after every commit
+	// that made some of its updates durable (webhooks, change feeds). It
+	// runs on the committer goroutine, so it must return at once.
+	Changed func(docID string)
 }
 
 // DefaultConfig holds the defaults, sized for a laptop.
@@ -154,7 +158,7 @@ func NewHub(cfg Config) (*Hub, error) {
 		rooms:    make(map[string]*room),
 		shutdown: make(chan struct{}),
 	}
-	h.committer = newCommitter(cfg.Store, cfg.Metrics)
+	h.committer = newCommitter(cfg.Store, cfg.Metrics, cfg.Changed)
 	return h, nil
 }
 
