@@ -63,6 +63,10 @@ const DefaultMaxBodyBytes = 16 << 20
 // RESTPrefix is where MountREST puts the API.
 const RESTPrefix = "/api/v1"
 
+// DocumentChanged tells the webhooks that a document's content changed
+// and is durable (sync.Config.Changed). It never blocks.
+func (a *REST) DocumentChanged(docID string) { a.hooks.changed(docID) }
+
 // NewREST builds the REST API; serve it under RESTPrefix with MountREST.
 func NewREST(cfg RESTConfig) *REST {
 	a := &REST{store: cfg.Store, rooms: cfg.Rooms, editors: cfg.Editors, closeDeleted: cfg.CloseDeleted, unavailable: cfg.Unavailable, adminKey: cfg.AdminKey, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, version: cfg.Version}

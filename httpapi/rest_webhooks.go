@@ -21,8 +21,10 @@ import (
 // body under the shared secret (header X-Quire-Signature: sha256=<hex>),
 // retried with backoff on failure. Delivery is asynchronous and bounded: a
 // request never waits for a receiver, and when the queue is full events
-// are dropped with a warning. Edits made live through WebSockets are not
-// events (they are keystrokes); imports, restores and the rest are.
+// are dropped with a warning. Content changes from any source (live
+// typing, imports, restores) are debounced per document into one
+// document.changed event once the document has been quiet for a while (or
+// has kept changing for MaxWait), so a receiver is not called per keystroke.
 
 // Event types.
 const (
@@ -34,6 +36,7 @@ const (
 	EventVersionRestored = "version.restored"
 	EventShareCreated    = "share.created"
 	EventShareRevoked    = "share.revoked"
+	EventDocChanged      = "document.changed" // debounced; content changed and is durable
 )
 
 // WebhookEvent is the body of a webhook POST.
@@ -55,6 +58,11 @@ type WebhookConfig struct {
 	RetryDelay time.Duration
 	QueueSize  int // events waiting for delivery (default 1024)
 	Client     *http.Client
+	// A document.changed event goes out once a document has had no change
+	// for Debounce (default 2 s), or MaxWait (default 30 s) after its first
+	// unreported change if it keeps changing.
+	Debounce time.Duration
+	MaxWait  time.Duration
 }
 
 type webhooks struct {
@@ -64,7 +72,12 @@ type webhooks struct {
 	stop  chan struct{}
 	done  chan struct{}
 	once  gosync.Once
+
+	mu      gosync.Mutex
+	changes map[string]pendingChange // documents changed since their last document.changed
 }
+
+type pendingChange struct{ first, last time.Time }
 
 func newWebhooks(cfg WebhookConfig, log *slog.Logger) *webhooks {
 	if len(cfg.URLs) == 0 {
@@ -82,7 +95,14 @@ func newWebhooks(cfg WebhookConfig, log *slog.Logger) *webhooks {
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: 10 * time.Second}
 	}
-	w := &webhooks{cfg: cfg, log: log, queue: make(chan WebhookEvent, cfg.QueueSize), stop: make(chan struct{}), done: make(chan struct{})}
+	if cfg.Debounce <= 0 {
+		cfg.Debounce = 2 * time.Second
+	}
+	if cfg.MaxWait < cfg.Debounce {
+		cfg.MaxWait = max(30*time.Second, cfg.Debounce)
+	}
+	w := &webhooks{cfg: cfg, log: log, queue: make(chan WebhookEvent, cfg.QueueSize), stop: make(chan struct{}), done: make(chan struct{}),
+		changes: make(map[string]pendingChange)}
 	go w.run()
 	return w
 }
@@ -100,13 +120,52 @@ func (w *webhooks) emit(typ, docID string, data map[string]any) {
 	}
 }
 
+// changed records that a document's content changed. It never blocks: it
+// is called on the committer's goroutine after every durable commit.
+func (w *webhooks) changed(docID string) {
+	if w == nil {
+		return
+	}
+	now := time.Now()
+	w.mu.Lock()
+	c, ok := w.changes[docID]
+	if !ok {
+		c.first = now
+	}
+	c.last = now
+	w.changes[docID] = c
+	w.mu.Unlock()
+}
+
+// emitSettled queues document.changed for every document quiet for
+// Debounce or waiting for MaxWait (all of them with flush).
+func (w *webhooks) emitSettled(now time.Time, flush bool) {
+	var ready []string
+	w.mu.Lock()
+	for id, c := range w.changes {
+		if flush || now.Sub(c.last) >= w.cfg.Debounce || now.Sub(c.first) >= w.cfg.MaxWait {
+			ready = append(ready, id)
+			delete(w.changes, id)
+		}
+	}
+	w.mu.Unlock()
+	for _, id := range ready {
+		w.emit(EventDocChanged, id, nil)
+	}
+}
+
 func (w *webhooks) run() {
 	defer close(w.done)
+	tick := time.NewTicker(max(w.cfg.Debounce/4, 10*time.Millisecond))
+	defer tick.Stop()
 	for {
 		select {
+		case now := <-tick.C:
+			w.emitSettled(now, false)
 		case ev := <-w.queue:
 			w.deliver(ev)
 		case <-w.stop:
+			w.emitSettled(time.Now(), true)
 			// Deliver what is queued, once, without retries.
 			for {
 				select {

@@ -19,6 +19,7 @@ import (
 type committer struct {
 	store   storage.Store
 	metrics Metrics
+	changed func(docID string) // optional; see Config.Changed
 
 	mu    gosync.Mutex
 	ready []*room // rooms with pending entries, in the order they asked
@@ -42,8 +43,8 @@ type commitState struct {
 	err        error  // a failed commit; the room must drop its state
 }
 
-func newCommitter(store storage.Store, m Metrics) *committer {
-	c := &committer{store: store, metrics: m, wake: make(chan struct{}, 1),
+func newCommitter(store storage.Store, m Metrics, changed func(docID string)) *committer {
+	c := &committer{store: store, metrics: m, changed: changed, wake: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c
@@ -160,6 +161,9 @@ func (c *committer) write(parts []batchPart) (missing []string) {
 	for _, p := range parts {
 		i += len(p.entries)
 		p.r.commitDone(p.entries[len(p.entries)-1].idx, seqs[i-1], nil)
+		if c.changed != nil {
+			c.changed(p.r.id)
+		}
 	}
 	return nil
 }

@@ -74,7 +74,7 @@ func parseFlags(args []string) (config, error) {
 	fs.Int64Var(&c.maxBodyBytes, "max-body-bytes", httpapi.DefaultMaxBodyBytes, "largest REST request body (imports); bigger ones get 413")
 	fs.StringVar(&c.adminKey, "admin-key", "", "API key required by the REST API and WebSockets (Bearer or ?token=; share tokens also work); empty: no authentication")
 	fs.BoolVar(&c.noAuth, "no-auth", false, "serve without authentication on a non-loopback address (only behind a proxy that authenticates); without it such an address needs --admin-key")
-	fs.StringVar(&c.webhookURLs, "webhook-urls", "", "comma-separated URLs that receive a JSON POST for each change made through the REST API")
+	fs.StringVar(&c.webhookURLs, "webhook-urls", "", "comma-separated URLs that receive a signed JSON POST for each REST change and, debounced per document, each content change")
 	fs.StringVar(&c.webhookSecret, "webhook-secret", "", "key of the HMAC-SHA256 signature of each webhook body (header X-Quire-Signature)")
 	fs.BoolVar(&c.createOnConnect, "create-on-connect", d.CreateOnConnect, "create a document when a client opens a name that does not exist")
 	fs.IntVar(&c.sessionQueue, "session-queue-bytes", d.SessionQueueBytes, "bytes that may wait to be sent to one client before it is cut off as a slow consumer (4500)")
@@ -162,6 +162,7 @@ func run(args []string, logOut io.Writer) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := httpapi.NewMetrics(reg)
+	var rest *httpapi.REST // set below, before anything is served
 	hub, err := qsync.NewHub(qsync.Config{
 		Store:             store,
 		Logger:            log,
@@ -176,6 +177,7 @@ func run(args []string, logOut io.Writer) error {
 		CompactUpdates:    c.compactUpdates,
 		CompactBytes:      c.compactBytes,
 		CompactIdle:       c.compactIdle,
+		Changed:           func(docID string) { rest.DocumentChanged(docID) },
 	})
 	if err != nil {
 		return err
@@ -188,7 +190,7 @@ func run(args []string, logOut io.Writer) error {
 	if c.webhookURLs != "" {
 		webhookURLs = strings.Split(c.webhookURLs, ",")
 	}
-	rest := httpapi.NewREST(httpapi.RESTConfig{
+	rest = httpapi.NewREST(httpapi.RESTConfig{
 		Store:        store,
 		Rooms:        hub,
 		Logger:       log,

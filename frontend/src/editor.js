@@ -36,6 +36,7 @@ export async function mount (root, docId) {
   // shown but never saved (the server ignores a read-only session's edits).
   let roleKnown = !new URLSearchParams(location.search).get('token') || requested === 'viewer'
   let closed = false
+  let restMissing = false // a server without the REST API: no renaming
 
   const ydoc = new Y.Doc()
   const meta = ydoc.getMap('meta')
@@ -120,7 +121,7 @@ export async function mount (root, docId) {
     const readOnly = role === 'viewer'
     editor.setEditable(!readOnly && roleKnown && !closed)
     readOnlyBadge.hidden = !readOnly
-    titleInput.readOnly = readOnly || !roleKnown
+    titleInput.readOnly = readOnly || !roleKnown || restMissing
     toolbar.hidden = readOnly || closed
     page.classList.toggle('read-only', readOnly)
     page.dataset.role = roleKnown ? role : 'pending'
@@ -253,8 +254,9 @@ export async function mount (root, docId) {
     setRole(next)
     focusIfEmpty()
   }
-  // Asked at once (the role decides whether typing is allowed); a document opened by a new
-  // name is created when the socket joins it, so a 404 is asked again after the first sync.
+  // A document opened by a new name is created when the socket joins it, so the details are
+  // asked after the first sync — except while the role is unknown (a share token): then at once,
+  // since typing waits for the answer, and again after the sync if the document was not there yet.
   let askedAfterSync = false
   const loadDetails = () => api('GET', `/docs/${encodeURIComponent(docId)}`).then(doc => {
     restTitle = doc.title || ''
@@ -263,8 +265,8 @@ export async function mount (root, docId) {
   }).catch(err => {
     if (err.unavailable) {
       // The editor works without REST; only renaming does not.
+      restMissing = true
       roleSettled(requested)
-      titleInput.readOnly = true
       titleInput.title = 'Renaming needs the REST API, which this server does not provide yet.'
       return
     }
@@ -281,7 +283,12 @@ export async function mount (root, docId) {
     roleSettled(requested)
     banner(`Could not load the document details: ${err.message}`, { key: 'doc-load' })
   })
-  loadDetails()
+  if (roleKnown) {
+    askedAfterSync = true
+    whenSynced().then(loadDetails)
+  } else {
+    loadDetails()
+  }
 
   async function saveTitle () {
     const title = titleInput.value.trim() || UNTITLED
