@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -68,4 +69,79 @@ func TestWebSocketTokens(t *testing.T) {
 	if got := stored.GetText("t").String(); got != "by editor +admin" {
 		t.Errorf("stored %q", got)
 	}
+}
+
+// A viewer receives everything live, but its edits are refused: the
+// document is unchanged, the client is told with y-protocols' auth
+// permission-denied message (once per burst, not once per keystroke) and
+// stays connected. Syncing what it already has is not an edit.
+func TestViewerEditsRefusedWithPermissionDenied(t *testing.T) {
+	e := newEnv(t, envOptions{adminKey: "admin-secret"})
+	ctx := context.Background()
+	if err := e.store.CreateDoc(ctx, storage.DocMeta{ID: "doc"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.CreateShareToken(ctx, storage.ShareToken{ID: "00000000-0000-0000-0000-000000000003",
+		DocID: "doc", Role: storage.RoleViewer}, "viewer-secret"); err != nil {
+		t.Fatal(err)
+	}
+	editor := e.dial("editor", "doc?token=admin-secret", dialOptions{})
+	editor.waitSynced()
+	editor.edit(insert("shared "))
+	editor.waitEchoes(1)
+
+	// A viewer whose doc already holds the whole document (a reconnect):
+	// its sync step 2 carries nothing new and is not refused.
+	known := crdt.NewDoc()
+	full, _ := e.storedDoc("doc")
+	u, err := full.EncodeStateAsUpdate(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := known.ApplyUpdate(u); err != nil {
+		t.Fatal(err)
+	}
+	viewer := e.dial("viewer", "doc?token=viewer-secret", dialOptions{doc: known})
+	viewer.waitSynced()
+	viewer.barrier() // its step 2 has been handled
+	if d := viewer.deniedReasons(); len(d) != 0 {
+		t.Fatalf("a viewer syncing what it has was refused: %q", d)
+	}
+	editor.edit(insert("live "))
+	viewer.waitText("t", "live shared ")
+
+	// A burst of edits: refused, one notice, still connected.
+	for i := 0; i < 20; i++ {
+		viewer.edit(insert("V"))
+	}
+	viewer.barrier()
+	checkFor(t, 5*time.Second, func() error {
+		if d := viewer.deniedReasons(); len(d) != 1 || !strings.Contains(d[0], "read-only") {
+			return fmt.Errorf("permission-denied messages %q, want one", d)
+		}
+		return nil
+	})
+	editor.edit(insert("more"))
+	editor.waitText("t", "morelive shared ")  // the viewer's edits reach nobody…
+	checkFor(t, 5*time.Second, func() error { // …and it still receives the others' live
+		if got := viewer.text("t"); !strings.Contains(got, "more") {
+			return fmt.Errorf("viewer has %q", got)
+		}
+		return nil
+	})
+	select {
+	case <-viewer.done:
+		t.Fatalf("viewer disconnected: %v", viewer.closeErr)
+	default:
+	}
+	stored, _ := e.storedDoc("doc")
+	if got := stored.GetText("t").String(); got != "morelive shared " {
+		t.Errorf("stored %q, want the editor's text only", got)
+	}
+}
+
+func (c *wsClient) deniedReasons() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.denied...)
 }

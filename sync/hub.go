@@ -387,13 +387,30 @@ func (s *session) readLoop(ctx context.Context, r *room) (CloseReason, string) {
 		if in.kind == inIgnored {
 			continue
 		}
-		if err := r.post(ctx, &roomMsg{kind: rmInbound, s: s, in: in, arrived: now}); err != nil {
+		if err := s.post(ctx, r, &roomMsg{kind: rmInbound, s: s, in: in, arrived: now}); err != nil {
 			if errors.Is(err, ErrShuttingDown) {
 				return ServerShutdown, ""
 			}
 			return ConnectionLost, err.Error()
 		}
 	}
+}
+
+// post hands m to the room. While the room's inbox is full the reader
+// waits here and reads nothing, pongs included: the wait is marked so that
+// the keepalive counts the client as alive (we are the slow side), and the
+// client counts as heard from when the reader is free again.
+func (s *session) post(ctx context.Context, r *room, m *roomMsg) error {
+	select {
+	case r.inbox <- m:
+		return nil
+	default:
+	}
+	s.posting.Store(true)
+	err := r.post(ctx, m)
+	s.lastRead.Store(time.Now().UnixNano())
+	s.posting.Store(false)
+	return err
 }
 
 func (k inboundKind) String() string {

@@ -262,6 +262,9 @@ func (r *room) inbound(s *session, in inbound, arrived time.Time) {
 	switch in.kind {
 	case inUpdate:
 		if s.info.ReadOnly || bytes.Equal(in.payload, emptyUpdate) {
+			if s.info.ReadOnly {
+				r.refuseReadOnly(s, in)
+			}
 			r.ackSyncStatus(s, in) // Hocuspocus sessions only; see hocuspocus_room.go
 			return
 		}
@@ -437,7 +440,7 @@ func (r *room) tick(now time.Time) {
 		r.lastActive = now
 		silentSince := now.Add(-cfg.PingInterval).UnixNano()
 		for s := range r.sessions {
-			if s.lastRead.Load() < silentSince && s.pinging.CompareAndSwap(false, true) {
+			if s.needsPing(silentSince) && s.pinging.CompareAndSwap(false, true) {
 				go s.ping()
 			}
 		}

@@ -23,15 +23,21 @@ type outMsg struct {
 // only while the queue is non-empty. The only permanent goroutine per client
 // is the one blocked in Conn.Read (Hub.Serve's caller).
 type session struct {
-	id       uint64
-	conn     Conn
-	hub      *Hub
-	info     SessionInfo
-	started  time.Time
-	lastRead atomic.Int64 // unix nanos of the last message read
+	id      uint64
+	conn    Conn
+	hub     *Hub
+	info    SessionInfo
+	started time.Time
+	// lastRead: unix nanos of the last time the reader read a message or
+	// came back from handing one to the room. posting: the reader is
+	// blocked on the room's full inbox, so it reads nothing (pongs
+	// included) until the room catches up; the client is busy, not dead.
+	lastRead atomic.Int64
+	posting  atomic.Bool
 
 	// Owned by the room goroutine.
-	awarenessIDs []uint64 // awareness client ids whose state this session sent
+	awarenessIDs []uint64  // awareness client ids whose state this session sent
+	deniedAt     time.Time // last permission-denied notice to a read-only session
 
 	pinging atomic.Bool // a keepalive ping is in flight
 
@@ -139,9 +145,36 @@ func (s *session) end(r CloseReason, detail string, drain bool) bool {
 	s.queue = nil
 	s.queuedBytes = 0
 	s.exempt = nil
+	writing := s.writing
 	s.mu.Unlock()
-	go s.closeConn()
+	if writing {
+		// The writer closes once its frame in flight is out: the close
+		// frame must not race a data frame for the socket (coder/websocket
+		// serialises them on one lock, and a close waiting behind a slow
+		// write would be cut off before it is sent).
+		go s.cutIfStuck()
+	} else {
+		go s.closeConn()
+	}
 	return true
+}
+
+// cutIfStuck cuts the connection when the writer's frame in flight has not
+// gone out within stuckWriteGrace of the session's end: a client that
+// reads nothing cannot get a close frame anyway.
+func (s *session) cutIfStuck() {
+	t := time.NewTimer(stuckWriteGrace)
+	defer t.Stop()
+	select {
+	case <-s.connClosed:
+	case <-t.C:
+		s.mu.Lock()
+		stuck := s.writing
+		s.mu.Unlock()
+		if stuck {
+			_ = s.conn.CloseNow()
+		}
+	}
 }
 
 func (s *session) endReason() (CloseReason, string) {
@@ -149,6 +182,14 @@ func (s *session) endReason() (CloseReason, string) {
 	defer s.mu.Unlock()
 	return s.reason, s.detail
 }
+
+// slowConsumerCloseGrace bounds the close handshake of a slow consumer;
+// stuckWriteGrace bounds the wait for a frame in flight when a session
+// ends, before its close frame can go.
+const (
+	slowConsumerCloseGrace = 5 * time.Second
+	stuckWriteGrace        = 5 * time.Second
+)
 
 // closeConn closes the connection once, with the recorded reason's code.
 func (s *session) closeConn() {
@@ -166,7 +207,15 @@ func (s *session) closeConn() {
 				_ = s.conn.Close(code, closeText(r, detail))
 				close(done)
 			}()
-			t := time.NewTimer(s.hub.cfg.CloseGrace)
+			grace := s.hub.cfg.CloseGrace
+			if r == SlowConsumer {
+				// Its socket is full by definition: give the close frame
+				// the time coder/websocket gives a control frame to get
+				// out, so that the client learns to resync (4500) rather
+				// than seeing the connection drop (1006).
+				grace = max(grace, slowConsumerCloseGrace)
+			}
+			t := time.NewTimer(grace)
 			select {
 			case <-done:
 			case <-t.C:
@@ -182,12 +231,17 @@ func (s *session) closeConn() {
 	})
 }
 
+// writeLoop is the session's only writer of data and close frames; it
+// runs while the queue is non-empty and closes the connection itself when
+// the session has ended.
 func (s *session) writeLoop() {
 	for {
 		s.mu.Lock()
 		if s.ended && !s.drain {
 			s.writing = false
+			s.queue = nil
 			s.mu.Unlock()
+			s.closeConn()
 			return
 		}
 		if len(s.queue) == 0 {
@@ -213,30 +267,57 @@ func (s *session) writeLoop() {
 		err := s.conn.Write(ctx, m.data)
 		cancel()
 		if err != nil {
-			if !s.end(WriteFailed, err.Error(), false) {
-				// Already ending (perhaps draining): stop writing and close.
-				s.mu.Lock()
-				s.writing = false
-				s.queue = nil
-				s.mu.Unlock()
-				go s.closeConn()
-			}
+			s.end(WriteFailed, err.Error(), false) // no-op if already ending
+			s.mu.Lock()
+			s.writing = false
+			s.queue = nil
+			s.mu.Unlock()
+			s.closeConn()
 			return
 		}
 		s.hub.metrics.MessageSent(len(m.data))
 	}
 }
 
+// needsPing reports whether s looks silent: nothing read for PingInterval,
+// its reader not blocked on our own inbox, and no write in progress (a
+// write to a dead peer fails by itself, with WriteTimeout; a ping would
+// only queue behind it for the socket).
+func (s *session) needsPing(silentSince int64) bool {
+	if s.lastRead.Load() >= silentSince || s.posting.Load() {
+		return false
+	}
+	s.mu.Lock()
+	busy := s.writing || s.ended
+	s.mu.Unlock()
+	return !busy
+}
+
 // ping probes a client that has been silent; run in its own short-lived
 // goroutine by the room's keepalive tick.
 func (s *session) ping() {
 	defer s.pinging.Store(false)
+	asked := time.Now().UnixNano()
 	ctx, cancel := context.WithTimeout(context.Background(), s.hub.cfg.PongTimeout)
 	err := s.conn.Ping(ctx)
 	cancel()
-	if err != nil {
-		s.end(PingTimeout, "", false)
+	if err == nil {
+		s.lastRead.Store(time.Now().UnixNano())
 		return
 	}
-	s.lastRead.Store(time.Now().UnixNano())
+	// The pong is only read by the session's reader. If the reader was
+	// busy handing the client's messages to the room meanwhile (it still
+	// is, or came back after we asked), the pong may be sitting unread
+	// behind them: the client is alive. Likewise if our own writer took
+	// the socket: its write fails on a dead peer by itself.
+	if s.posting.Load() || s.lastRead.Load() > asked {
+		return
+	}
+	s.mu.Lock()
+	writing := s.writing
+	s.mu.Unlock()
+	if writing {
+		return
+	}
+	s.end(PingTimeout, "", false)
 }

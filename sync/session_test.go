@@ -83,6 +83,7 @@ func TestQueueLimitLetsOneBigMessageThrough(t *testing.T) {
 	if !s.enqueue(msg(5000)) {
 		t.Fatal("big message refused")
 	}
+	waitInFlight(t, s)
 	for i := range 9 {
 		if !s.enqueue(msg(100)) {
 			t.Fatalf("small message %d refused behind the big one", i)
@@ -95,6 +96,14 @@ func TestQueueLimitLetsOneBigMessageThrough(t *testing.T) {
 	if r, _ := s.endReason(); r != SlowConsumer {
 		t.Fatalf("reason %v, want slow consumer", r)
 	}
+	// The close frame goes out after the frame in flight, from the writer
+	// (not racing it for the socket): once the client reads that frame.
+	select {
+	case <-s.connClosed:
+		t.Fatal("closed while the writer still had a frame in flight")
+	case <-time.After(50 * time.Millisecond):
+	}
+	c.gate <- struct{}{}
 	select {
 	case <-s.connClosed:
 	case <-time.After(5 * time.Second):
@@ -102,6 +111,11 @@ func TestQueueLimitLetsOneBigMessageThrough(t *testing.T) {
 	}
 	if c.closeCode() != 4500 {
 		t.Errorf("close code %d, want 4500", c.closeCode())
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.written) != 1 {
+		t.Errorf("%d frames written after the cut-off, want only the one in flight", len(c.written))
 	}
 }
 
@@ -155,5 +169,23 @@ func TestDrainingEndSendsQueueThenCloses(t *testing.T) {
 	defer c.mu.Unlock()
 	if len(c.written) != 3 || c.code != 1012 {
 		t.Errorf("wrote %d messages, closed with %d; want 3 then 1012", len(c.written), c.code)
+	}
+}
+
+// waitInFlight waits until s's writer has taken the head of its queue.
+func waitInFlight(t *testing.T, s *session) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s.mu.Lock()
+		n := len(s.queue)
+		s.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the writer never took the first message")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
