@@ -169,9 +169,8 @@ func (t *branch) insertAfter(tr *transaction, ref *item, contents []content) {
 	} else {
 		right = ref.right
 	}
-	d := t.doc
 	for _, c := range contents {
-		it := newItem(ID{d.clientID, d.store.state(d.clientID)}, left, right, t, "", false, c)
+		it := newItem(t.doc.nextID(), left, right, t, "", false, c)
 		it.integrate(tr, 0)
 		left = it
 	}
@@ -208,8 +207,7 @@ func (t *branch) listDelete(tr *transaction, index, length int) {
 // mapSetContent sets key to local content (Yjs typeMapSet).
 func (t *branch) mapSetContent(tr *transaction, key string, c content) *item {
 	left := t.mapGet(key)
-	d := t.doc
-	it := newItem(ID{d.clientID, d.store.state(d.clientID)}, left, nil, t, key, true, c)
+	it := newItem(t.doc.nextID(), left, nil, t, key, true, c)
 	it.integrate(tr, 0)
 	return it
 }

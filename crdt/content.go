@@ -22,6 +22,15 @@ const (
 	refSkip    = 10
 )
 
+// The rest of a struct's info byte says which of origin, right origin and
+// parent sub follow it.
+const (
+	infoContentRef  = 0x1f
+	infoParentSub   = 0x20
+	infoRightOrigin = 0x40
+	infoOrigin      = 0x80
+)
+
 // content is what an Item carries. Each kind mirrors one Yjs Content class.
 // Lengths are in clock units (UTF-16 code units for strings).
 type content interface {

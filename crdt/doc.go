@@ -98,6 +98,9 @@ func (d *Doc) newClientID() uint64 { return uint64(rand.Uint32()) }
 // ClientID returns the id local edits are made with.
 func (d *Doc) ClientID() uint64 { return d.clientID }
 
+// nextID is the id of the next struct this Doc's own client creates.
+func (d *Doc) nextID() ID { return ID{d.clientID, d.store.state(d.clientID)} }
+
 // root returns the root type named name, creating it untyped.
 func (d *Doc) root(name string) *branch {
 	t := d.share[name]

@@ -466,15 +466,15 @@ func (it *item) writeStruct(e *Encoder, offset int, asDecoded bool) {
 	if offset > 0 {
 		origin = ID{it.id.Client, it.id.Clock + uint64(offset) - 1}
 	}
-	info := it.content.ref() & 0x1f
+	info := it.content.ref() & infoContentRef
 	if hasOrigin {
-		info |= 0x80
+		info |= infoOrigin
 	}
 	if it.hasRight() {
-		info |= 0x40
+		info |= infoRightOrigin
 	}
 	if it.hasSub() && (!asDecoded || (!hasOrigin && !it.hasRight())) {
-		info |= 0x20
+		info |= infoParentSub
 	}
 	e.WriteUint8(info)
 	if hasOrigin {

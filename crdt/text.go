@@ -241,9 +241,8 @@ func (t *branch) insertContent(tr *transaction, pos *textPos, c content, attrs *
 	}
 	t.minimizeAttributeChanges(pos, attrs)
 	negated := t.insertAttributes(tr, pos, attrs)
-	d := t.doc
 	index := pos.index
-	it := newItem(ID{d.clientID, d.store.state(d.clientID)}, pos.left, pos.right, t, "", false, c)
+	it := newItem(t.doc.nextID(), pos.left, pos.right, t, "", false, c)
 	it.integrate(tr, 0)
 	pos.right = it
 	pos.index = index
@@ -270,7 +269,6 @@ func (t *branch) minimizeAttributeChanges(pos *textPos, attrs *attrMap) {
 }
 
 func (t *branch) insertAttributes(tr *transaction, pos *textPos, attrs *attrMap) attrMap {
-	d := t.doc
 	var negated attrMap
 	for _, key := range attrs.keys {
 		val := attrs.vals[key]
@@ -278,7 +276,7 @@ func (t *branch) insertAttributes(tr *transaction, pos *textPos, attrs *attrMap)
 		if !equalAttrs(cur.v, val.v) {
 			negated.set(key, cur)
 			f := formatFromValue(key, val)
-			it := newItem(ID{d.clientID, d.store.state(d.clientID)}, pos.left, pos.right, t, "", false, f)
+			it := newItem(t.doc.nextID(), pos.left, pos.right, t, "", false, f)
 			it.integrate(tr, 0)
 			pos.right = it
 			pos.forward()
@@ -313,10 +311,9 @@ func (t *branch) insertNegatedAttributes(tr *transaction, pos *textPos, negated 
 		}
 		pos.forward()
 	}
-	d := t.doc
 	for _, key := range negated.keys {
 		val := negated.vals[key]
-		it := newItem(ID{d.clientID, d.store.state(d.clientID)}, pos.left, pos.right, t, "", false, formatFromValue(key, val))
+		it := newItem(t.doc.nextID(), pos.left, pos.right, t, "", false, formatFromValue(key, val))
 		it.integrate(tr, 0)
 		pos.right = it
 		pos.forward()
@@ -357,7 +354,7 @@ loop:
 	}
 	if length > 0 {
 		// Quill expects a trailing newline; Yjs adds the missing ones.
-		it := newItem(ID{d.clientID, d.store.state(d.clientID)}, pos.left, pos.right, t, "", false, newContentString(strings.Repeat("\n", length)))
+		it := newItem(t.doc.nextID(), pos.left, pos.right, t, "", false, newContentString(strings.Repeat("\n", length)))
 		it.integrate(tr, 0)
 		pos.right = it
 		pos.forward()

@@ -176,50 +176,51 @@ func tryToMergeWithLefts(l *structList, pos int) int {
 	return merged
 }
 
-// tryGcDeleteSet drops the content of the deleted items in ds.
-func tryGcDeleteSet(ds *deleteSet, s *structStore) {
+// forEachDeletion calls fn with each range of ds whose client has structs
+// in s, with that client's struct list: the clients in any order, each
+// client's ranges last first, as Yjs cleans them up.
+func forEachDeletion(ds *deleteSet, s *structStore, fn func(l *structList, del deleteItem)) {
 	for client, dels := range ds.clients {
 		l := s.clients[client]
 		if l == nil {
 			continue
 		}
 		for di := len(dels) - 1; di >= 0; di-- {
-			del := dels[di]
-			end := del.clock + del.len
-			si := findIndex(l.s, del.clock)
-			if si < 0 {
-				continue
-			}
-			for ; si < len(l.s); si++ {
-				st := l.s[si]
-				if st.id.Clock >= end {
-					break
-				}
-				if st.isItem() && st.deleted() {
-					st.gc(s, false)
-				}
-			}
+			fn(l, dels[di])
 		}
 	}
 }
 
+// tryGcDeleteSet drops the content of the deleted items in ds.
+func tryGcDeleteSet(ds *deleteSet, s *structStore) {
+	forEachDeletion(ds, s, func(l *structList, del deleteItem) {
+		end := del.clock + del.len
+		si := findIndex(l.s, del.clock)
+		if si < 0 {
+			return
+		}
+		for ; si < len(l.s); si++ {
+			st := l.s[si]
+			if st.id.Clock >= end {
+				break
+			}
+			if st.isItem() && st.deleted() {
+				st.gc(s, false)
+			}
+		}
+	})
+}
+
 // tryMergeDeleteSet merges deleted and collected structs around ds.
 func tryMergeDeleteSet(ds *deleteSet, s *structStore) {
-	for client, dels := range ds.clients {
-		l := s.clients[client]
-		if l == nil {
-			continue
+	forEachDeletion(ds, s, func(l *structList, del deleteItem) {
+		idx := findIndex(l.s, del.clock+del.len-1)
+		if idx < 0 {
+			idx = len(l.s) - 1
 		}
-		for di := len(dels) - 1; di >= 0; di-- {
-			del := dels[di]
-			idx := findIndex(l.s, del.clock+del.len-1)
-			if idx < 0 {
-				idx = len(l.s) - 1
-			}
-			si := min(len(l.s)-1, 1+idx)
-			for si > 0 && l.s[si].id.Clock >= del.clock {
-				si -= 1 + tryToMergeWithLefts(l, si)
-			}
+		si := min(len(l.s)-1, 1+idx)
+		for si > 0 && l.s[si].id.Clock >= del.clock {
+			si -= 1 + tryToMergeWithLefts(l, si)
 		}
-	}
+	})
 }

@@ -201,7 +201,7 @@ func readStruct(d *Decoder, id ID) (*item, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch info & 0x1f {
+	switch info & infoContentRef {
 	case refGC, refSkip:
 		n, err := d.ReadVarUint()
 		if err != nil {
@@ -211,25 +211,25 @@ func readStruct(d *Decoder, id ID) (*item, error) {
 			return nil, ErrIntegerOverflow
 		}
 		st := &item{id: id, length: int(n), info: flagGC}
-		if info&0x1f == refSkip {
+		if info&infoContentRef == refSkip {
 			st.info = flagSkip
 		}
 		return st, nil
 	}
 	it := &item{id: id}
-	if info&0x80 != 0 {
+	if info&infoOrigin != 0 {
 		if it.origin, err = readID(d); err != nil {
 			return nil, err
 		}
 		it.info |= flagOrigin
 	}
-	if info&0x40 != 0 {
+	if info&infoRightOrigin != 0 {
 		if it.rightOrigin, err = readID(d); err != nil {
 			return nil, err
 		}
 		it.info |= flagRightOrigin
 	}
-	if info&0xc0 == 0 {
+	if info&(infoOrigin|infoRightOrigin) == 0 {
 		isKey, err := d.ReadVarUint()
 		if err != nil {
 			return nil, err
@@ -245,14 +245,14 @@ func readStruct(d *Decoder, id ID) (*item, error) {
 			}
 		}
 		it.pref = p
-		if info&0x20 != 0 {
+		if info&infoParentSub != 0 {
 			if it.parentSub, err = d.ReadVarString(); err != nil {
 				return nil, err
 			}
 			it.info |= flagParentSub
 		}
 	}
-	if it.content, err = readContent(d, info&0x1f); err != nil {
+	if it.content, err = readContent(d, info&infoContentRef); err != nil {
 		return nil, err
 	}
 	it.length = it.content.length()

@@ -25,21 +25,6 @@ const (
 	lazySkip
 )
 
-// Content refs (the low five bits of an item's info byte). Every decoding
-// failure of the raw-update API wraps ErrMalformed.
-const (
-	lazyRefDeleted = 1
-	lazyRefJSON    = 2
-	lazyRefBinary  = 3
-	lazyRefString  = 4
-	lazyRefEmbed   = 5
-	lazyRefFormat  = 6
-	lazyRefType    = 7
-	lazyRefAny     = 8
-	lazyRefDoc     = 9
-	lazyRefSkip    = 10 // a whole info byte, not a content ref
-)
-
 type lazyID struct{ client, clock uint64 }
 
 // lazyStruct is one struct of an update as the raw-update API needs it:
@@ -59,8 +44,8 @@ type lazyStruct struct {
 	parentSub                 string
 	hasParentSub              bool
 	contentRef                byte
-	units                     []uint16 // lazyRefString
-	elems                     [][]byte // lazyRefAny, lazyRefJSON: each element encoded as read
+	units                     []uint16 // refString
+	elems                     [][]byte // refAny, refJSON: each element encoded as read
 	raw                       []byte   // other refs: the content encoded as read
 }
 
@@ -77,6 +62,8 @@ type lazyUpdate struct {
 	ds      lazyDeleteSet
 }
 
+// malformedUpdate is every decoding failure of the raw-update API: it wraps
+// ErrMalformed.
 func malformedUpdate(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
 }
@@ -160,13 +147,13 @@ func readLazyStruct(r *rawReader, id lazyID) (*lazyStruct, error) {
 	}
 	s := &lazyStruct{id: id}
 	switch {
-	case info == lazyRefSkip:
+	case info == refSkip: // a whole info byte, not a content ref
 		s.kind = lazySkip
 		if s.length, err = r.varUint("skip length"); err != nil {
 			return nil, err
 		}
 		return s, nil
-	case info&0x1f == 0:
+	case info&infoContentRef == 0:
 		s.kind = lazyGC
 		if s.length, err = r.varUint("gc length"); err != nil {
 			return nil, err
@@ -174,20 +161,20 @@ func readLazyStruct(r *rawReader, id lazyID) (*lazyStruct, error) {
 		return s, nil
 	}
 	s.kind = lazyItem
-	s.contentRef = info & 0x1f
-	if info&0x80 != 0 {
+	s.contentRef = info & infoContentRef
+	if info&infoOrigin != 0 {
 		s.hasOrigin = true
 		if s.origin, err = readLazyID(r, "origin"); err != nil {
 			return nil, err
 		}
 	}
-	if info&0x40 != 0 {
+	if info&infoRightOrigin != 0 {
 		s.hasRightOrigin = true
 		if s.rightOrigin, err = readLazyID(r, "right origin"); err != nil {
 			return nil, err
 		}
 	}
-	if info&0xc0 == 0 {
+	if info&(infoOrigin|infoRightOrigin) == 0 {
 		isName, err := r.varUint("parent info")
 		if err != nil {
 			return nil, err
@@ -203,7 +190,7 @@ func readLazyStruct(r *rawReader, id lazyID) (*lazyStruct, error) {
 				return nil, err
 			}
 		}
-		if info&0x20 != 0 {
+		if info&infoParentSub != 0 {
 			s.hasParentSub = true
 			if s.parentSub, err = r.varString("parent sub"); err != nil {
 				return nil, err
@@ -234,21 +221,21 @@ func readLazyID(r *rawReader, what string) (lazyID, error) {
 func readLazyContent(r *rawReader, s *lazyStruct) error {
 	start := r.pos()
 	switch s.contentRef {
-	case lazyRefDeleted:
+	case refDeleted:
 		n, err := r.varUint("deleted length")
 		if err != nil {
 			return err
 		}
 		s.length = n
 		return nil
-	case lazyRefJSON, lazyRefAny:
+	case refJSON, refAny:
 		n, err := r.varUint("element count")
 		if err != nil {
 			return err
 		}
 		for range n {
 			var el []byte
-			if s.contentRef == lazyRefJSON {
+			if s.contentRef == refJSON {
 				elStart := r.pos()
 				str, err := r.varString("JSON element")
 				if err != nil {
@@ -265,7 +252,7 @@ func readLazyContent(r *rawReader, s *lazyStruct) error {
 		}
 		s.length = n
 		return nil
-	case lazyRefString:
+	case refString:
 		str, err := r.varString("string content")
 		if err != nil {
 			return err
@@ -273,11 +260,11 @@ func readLazyContent(r *rawReader, s *lazyStruct) error {
 		s.units = utf16.Encode([]rune(str))
 		s.length = uint64(len(s.units))
 		return nil
-	case lazyRefBinary:
+	case refBinary:
 		if _, err := r.dec.ReadVarBytes(); err != nil {
 			return malformedUpdate("reading binary content: %v", err)
 		}
-	case lazyRefEmbed:
+	case refEmbed:
 		str, err := r.varString("embed")
 		if err != nil {
 			return err
@@ -285,7 +272,7 @@ func readLazyContent(r *rawReader, s *lazyStruct) error {
 		if !json.Valid([]byte(str)) {
 			return malformedUpdate("embed of item %d:%d is not JSON", s.id.client, s.id.clock)
 		}
-	case lazyRefFormat:
+	case refFormat:
 		if _, err := r.varString("format key"); err != nil {
 			return err
 		}
@@ -296,7 +283,7 @@ func readLazyContent(r *rawReader, s *lazyStruct) error {
 		if !json.Valid([]byte(str)) {
 			return malformedUpdate("format value of item %d:%d is not JSON", s.id.client, s.id.clock)
 		}
-	case lazyRefType:
+	case refType:
 		ref, err := r.varUint("type ref")
 		if err != nil {
 			return err
@@ -310,7 +297,7 @@ func readLazyContent(r *rawReader, s *lazyStruct) error {
 		default:
 			return malformedUpdate("unknown type ref %d", ref)
 		}
-	case lazyRefDoc:
+	case refDoc:
 		if _, err := r.varString("subdocument guid"); err != nil {
 			return err
 		}
@@ -428,12 +415,12 @@ func (s *lazyStruct) slice(diff uint64) *lazyStruct {
 	r.hasOrigin = true
 	r.origin = lazyID{s.id.client, s.id.clock + diff - 1}
 	switch s.contentRef {
-	case lazyRefString:
+	case refString:
 		r.units = slices.Clone(s.units[diff:])
 		if hi := s.units[diff-1]; hi >= 0xd800 && hi <= 0xdbff {
 			r.units[0] = 0xfffd
 		}
-	case lazyRefAny, lazyRefJSON:
+	case refAny, refJSON:
 		r.elems = s.elems[diff:]
 	}
 	return &r
@@ -447,7 +434,7 @@ func (s *lazyStruct) write(e *Encoder, offset uint64) {
 		e.WriteVarUint(s.length - offset)
 		return
 	case lazySkip:
-		e.WriteUint8(lazyRefSkip)
+		e.WriteUint8(refSkip)
 		e.WriteVarUint(s.length - offset)
 		return
 	}
@@ -457,15 +444,15 @@ func (s *lazyStruct) write(e *Encoder, offset uint64) {
 	}
 	// parentSub is only known (and only written) when the parent is.
 	hasParentSub := s.hasParentSub && s.parentKind != 0
-	info := s.contentRef & 0x1f
+	info := s.contentRef & infoContentRef
 	if hasOrigin {
-		info |= 0x80
+		info |= infoOrigin
 	}
 	if s.hasRightOrigin {
-		info |= 0x40
+		info |= infoRightOrigin
 	}
 	if hasParentSub {
-		info |= 0x20
+		info |= infoParentSub
 	}
 	e.WriteUint8(info)
 	if hasOrigin {
@@ -491,12 +478,12 @@ func (s *lazyStruct) write(e *Encoder, offset uint64) {
 		}
 	}
 	switch s.contentRef {
-	case lazyRefDeleted:
+	case refDeleted:
 		e.WriteVarUint(s.length - offset)
-	case lazyRefString:
+	case refString:
 		// lone surrogates become U+FFFD, as lib0's UTF-8 encoding does
 		e.WriteVarString(string(utf16.Decode(s.units[offset:])))
-	case lazyRefAny, lazyRefJSON:
+	case refAny, refJSON:
 		e.WriteVarUint(uint64(len(s.elems)) - offset)
 		for _, el := range s.elems[offset:] {
 			e.WriteBytes(el)

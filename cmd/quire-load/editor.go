@@ -117,7 +117,7 @@ func (e *editor) readLoop() {
 func (e *editor) observe(update []byte) {
 	r := e.r
 	now := uint64(time.Since(r.epoch).Microseconds())
-	err := scanStrings(update, func(s []byte) {
+	err := crdt.ScanStrings(update, func(s []byte) {
 		if err := parseTokens(s, func(t token) { e.observeToken(t, now) }); err != nil {
 			r.malformed.Add(1)
 			r.noteError("unexpected text in update", fmt.Errorf("%w: %q", err, truncate(s, 60)))

@@ -22,7 +22,7 @@ import (
 func checkDocState(update []byte, doc *docRun) ([]uint64, error) {
 	check := newTokenCheck(doc)
 	var textErr error
-	err := scanStrings(update, func(s []byte) {
+	err := crdt.ScanStrings(update, func(s []byte) {
 		if err := parseTokens(s, check.add); err != nil && textErr == nil {
 			textErr = fmt.Errorf("%w: %w: %q", errDiverged, err, truncate(s, 60))
 		}

@@ -71,7 +71,7 @@ func TestScanStringsReadsYjsUpdates(t *testing.T) {
 	for _, c := range g.Appends {
 		for i, u := range c.Updates {
 			var got []string
-			if err := scanStrings(unhex(t, u), func(s []byte) { got = append(got, string(s)) }); err != nil {
+			if err := crdt.ScanStrings(unhex(t, u), func(s []byte) { got = append(got, string(s)) }); err != nil {
 				t.Fatalf("client %d update %d: %v", c.Client, i, err)
 			}
 			if !slices.Equal(got, []string{c.Tokens[i]}) {
@@ -81,7 +81,7 @@ func TestScanStringsReadsYjsUpdates(t *testing.T) {
 	}
 	// Every kind of struct and content, the strings among them in order.
 	var got []string
-	if err := scanStrings(unhex(t, g.Mixed.Update), func(s []byte) { got = append(got, string(s)) }); err != nil {
+	if err := crdt.ScanStrings(unhex(t, g.Mixed.Update), func(s []byte) { got = append(got, string(s)) }); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(got, g.Mixed.Strings) {
@@ -93,9 +93,9 @@ func TestScanStringsRejectsTruncatedUpdates(t *testing.T) {
 	full := unhex(t, loadGolden(t).Mixed.Update)
 	// The delete set at the end is not read; cut inside the structs.
 	for n := range len(full) - 12 {
-		err := scanStrings(full[:n], func([]byte) {})
-		if !errors.Is(err, errUpdateMalformed) {
-			t.Fatalf("prefix of %d bytes: err %v, want errUpdateMalformed", n, err)
+		err := crdt.ScanStrings(full[:n], func([]byte) {})
+		if !errors.Is(err, crdt.ErrMalformed) {
+			t.Fatalf("prefix of %d bytes: err %v, want crdt.ErrMalformed", n, err)
 		}
 	}
 }
