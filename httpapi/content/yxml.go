@@ -487,13 +487,7 @@ func updateText(t *crdt.XmlText, texts []*Node) {
 	for _, tn := range texts {
 		want += tn.Text
 	}
-	idx, remove, ins := splice(cur, want)
-	if remove > 0 {
-		t.Delete(idx, remove)
-	}
-	if ins != "" {
-		t.Insert(idx, ins)
-	}
+	spliceTo(t.Text(), cur, want)
 	pos := 0
 	for _, tn := range texts {
 		attrs := marksToAttrs(tn.Marks)
