@@ -66,6 +66,23 @@ func (a *awareness) apply(entries []awarenessEntry, from *session, now time.Time
 	return accepted
 }
 
+// removalsFor returns the room's removal of each client that entries try
+// to bring back with a clock the removal already covers. A client that
+// reconnects after its session ended announces its state with its old
+// clock, which the room and every peer ignore, so it would stay invisible
+// until its renewal clock passes the removal (15-30 s). Sent its removal, a
+// y-protocols client bumps its clock and announces itself again at once
+// (awareness.js: a remote removal of the local state).
+func (a *awareness) removalsFor(entries []awarenessEntry) []awarenessEntry {
+	var out []awarenessEntry
+	for _, en := range entries {
+		if c := a.clients[en.clientID]; c != nil && c.state == "" && !en.removed() && c.clock >= en.clock {
+			out = append(out, awarenessEntry{clientID: en.clientID, clock: c.clock, state: "null"})
+		}
+	}
+	return out
+}
+
 // removeOwnedBy drops the live states s controlled and returns the removal
 // entries to broadcast (same clock, state null, as removeAwarenessStates).
 func (a *awareness) removeOwnedBy(s *session) []awarenessEntry {

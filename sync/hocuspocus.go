@@ -166,6 +166,7 @@ type hpSocket struct {
 	remote    string
 	lastRead  atomic.Int64 // unix nanos
 	lastWrite atomic.Int64
+	pushing   atomic.Bool // the reader waits for a document's session to take a message
 	timer     *time.Timer
 	wg        gosync.WaitGroup // documents' Hub.Serve goroutines
 	gone      chan struct{}    // closed when the read loop has ended
@@ -420,7 +421,7 @@ func (s *hpSocket) tick() {
 	}
 	now := time.Now()
 	sinceRead := now.Sub(time.Unix(0, s.lastRead.Load()))
-	if sinceRead >= cfg.IdleTimeout {
+	if sinceRead >= cfg.IdleTimeout && !s.pushing.Load() {
 		s.hp.log.Info("hocuspocus socket silent; closing", "remote", s.remote, "silent_for", sinceRead.Round(time.Second))
 		s.closeSocket(PingTimeout, fmt.Sprintf("nothing received for %s", cfg.IdleTimeout))
 		return
@@ -435,7 +436,7 @@ func (s *hpSocket) tick() {
 // read something lately, or once it answers a Ping.
 func (s *hpSocket) probe(ctx context.Context) error {
 	since := time.Now().Add(-s.hp.hub.cfg.PingInterval).UnixNano()
-	if s.lastRead.Load() > since {
+	if s.lastRead.Load() > since || s.pushing.Load() {
 		return nil
 	}
 	asked := time.Now().UnixNano()
@@ -444,7 +445,7 @@ func (s *hpSocket) probe(ctx context.Context) error {
 	}
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
-	for s.lastRead.Load() < asked {
+	for s.lastRead.Load() < asked && !s.pushing.Load() {
 		select {
 		case <-t.C:
 		case <-s.gone:
@@ -505,9 +506,21 @@ func (d *hpDoc) detach() bool {
 func (d *hpDoc) push(ctx context.Context, msg []byte) {
 	select {
 	case d.inbox <- msg:
+		return
+	default:
+	}
+	// While it waits the socket reads nothing, Pongs included: the
+	// keepalive counts it as alive (we are the slow side), and as heard
+	// from once the reader is free again.
+	s := d.sock
+	s.pushing.Store(true)
+	select {
+	case d.inbox <- msg:
 	case <-d.served:
 	case <-ctx.Done():
 	}
+	s.lastRead.Store(time.Now().UnixNano())
+	s.pushing.Store(false)
 }
 
 func (d *hpDoc) Read(ctx context.Context) ([]byte, error) {

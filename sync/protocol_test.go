@@ -231,6 +231,32 @@ func TestAwarenessRules(t *testing.T) {
 	}
 }
 
+// A client back after its session ended re-announces its state at the
+// clock the room's removal already has: the room refuses it and answers with
+// that removal (which makes a y-protocols client bump its clock), and only
+// the newer clock is accepted.
+func TestAwarenessRemovalSentBackToReturningClient(t *testing.T) {
+	var a awareness
+	old, back := &session{id: 1}, &session{id: 2}
+	now := time.Unix(1000, 0)
+	state := `{"user":"a"}`
+	a.apply([]awarenessEntry{{7, 4, state}}, old, now)
+	a.removeOwnedBy(old)
+	again := []awarenessEntry{{7, 4, state}, {9, 1, state}}
+	if got := a.apply(again, back, now); len(got) != 1 || got[0].clientID != 9 {
+		t.Fatalf("accepted %v, want only the new client 9", got)
+	}
+	if got := a.removalsFor(again); len(got) != 1 || got[0] != (awarenessEntry{7, 4, "null"}) {
+		t.Fatalf("removals for the returning client: %v, want 7 at clock 4 null", got)
+	}
+	if got := a.removalsFor([]awarenessEntry{{7, 5, state}, {9, 1, "null"}}); len(got) != 0 {
+		t.Errorf("a newer clock or a removal needs no answer: %v", got)
+	}
+	if got := a.apply([]awarenessEntry{{7, 5, state}}, back, now); len(got) != 1 {
+		t.Errorf("the bumped clock must be accepted: %v", got)
+	}
+}
+
 func TestCloseText(t *testing.T) {
 	long := strings.Repeat("é", 100)
 	got := closeText(MalformedMessage, long)

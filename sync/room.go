@@ -284,10 +284,16 @@ func (r *room) inbound(s *session, in inbound, arrived time.Time) {
 		r.answerStep1(s)
 		r.hold(heldMsg{idx: r.applied, msg: &outMsg{data: encodeSyncStep2(upd), syncReply: true}, to: s})
 	case inAwareness:
-		if changed := r.aware.apply(in.awareness, s, time.Now()); len(changed) > 0 {
+		changed := r.aware.apply(in.awareness, s, time.Now())
+		if len(changed) > 0 {
 			// Relayed to the sender too: y-websocket clients count it as
 			// traffic and would otherwise reconnect every 30 s.
 			r.broadcast(&outMsg{data: encodeAwareness(changed)})
+		}
+		if len(changed) < len(in.awareness) {
+			if back := r.aware.removalsFor(in.awareness); len(back) > 0 {
+				s.enqueue(&outMsg{data: encodeAwareness(back)})
+			}
 		}
 	case inQueryAwareness:
 		s.enqueue(&outMsg{data: encodeAwareness(r.aware.live())})

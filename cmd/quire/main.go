@@ -52,8 +52,13 @@ type config struct {
 	compactBytes    int64
 	compactIdle     time.Duration
 	shutdownTimeout time.Duration
-	logLevel        string
-	logFormat       string
+	// Hocuspocus endpoint keepalive and limits (sync.HocuspocusConfig).
+	hpPingAfter       time.Duration
+	hpIdleTimeout     time.Duration
+	hpMaxPendingBytes int
+	hpMaxPendingDocs  int
+	logLevel          string
+	logFormat         string
 }
 
 func main() {
@@ -86,6 +91,11 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.compactUpdates, "compact-updates", d.CompactUpdates, "snapshot a document after this many logged updates (0: never)")
 	fs.Int64Var(&c.compactBytes, "compact-bytes", d.CompactBytes, "snapshot a document after this many logged bytes (0: never)")
 	fs.DurationVar(&c.compactIdle, "compact-idle", d.CompactIdle, "snapshot a document after this long without updates (0: never)")
+	hd := qsync.DefaultHocuspocusConfig
+	fs.DurationVar(&c.hpPingAfter, "hocuspocus-ping-after", hd.PingAfter, "send a Hocuspocus socket a Ping when nothing has been read from or written to it for this long (providers reconnect after 30 s without traffic)")
+	fs.DurationVar(&c.hpIdleTimeout, "hocuspocus-idle-timeout", hd.IdleTimeout, "close a Hocuspocus socket that has sent nothing, not even a Pong, for this long (4501)")
+	fs.IntVar(&c.hpMaxPendingBytes, "hocuspocus-max-pending-bytes", hd.MaxPendingBytes, "bytes a Hocuspocus socket may send for documents whose authentication is not decided yet")
+	fs.IntVar(&c.hpMaxPendingDocs, "hocuspocus-max-pending-docs", hd.MaxPendingDocs, "documents a Hocuspocus socket may have waiting for authentication at once")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 20*time.Second, "time allowed for a graceful shutdown")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
@@ -109,6 +119,13 @@ func parseFlags(args []string) (config, error) {
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if c.hpPingAfter <= 0 || c.hpIdleTimeout <= 0 || c.hpPingAfter >= c.hpIdleTimeout {
+		return c, fmt.Errorf("--hocuspocus-ping-after (%v) must be positive and shorter than --hocuspocus-idle-timeout (%v), or live sockets would be closed as idle",
+			c.hpPingAfter, c.hpIdleTimeout)
+	}
+	if c.hpMaxPendingBytes <= 0 || c.hpMaxPendingDocs <= 0 {
+		return c, errors.New("--hocuspocus-max-pending-bytes and --hocuspocus-max-pending-docs must be positive")
 	}
 	return c, nil
 }
@@ -210,6 +227,12 @@ func run(args []string, logOut io.Writer) error {
 		MaxMessageBytes: c.maxMessageBytes,
 		Frontend:        frontend.Handler(),
 		REST:            rest,
+		Hocuspocus: qsync.HocuspocusConfig{
+			PingAfter:       c.hpPingAfter,
+			IdleTimeout:     c.hpIdleTimeout,
+			MaxPendingBytes: c.hpMaxPendingBytes,
+			MaxPendingDocs:  c.hpMaxPendingDocs,
+		},
 	})
 
 	ln, err := net.Listen("tcp", c.addr)

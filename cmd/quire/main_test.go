@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	qsync "github.com/quire/quire/sync"
 )
 
 func TestFlagsEnvAndPrecedence(t *testing.T) {
@@ -71,5 +73,35 @@ func TestRunRefusesNonLoopbackWithoutToken(t *testing.T) {
 	err := run([]string{"--addr", "0.0.0.0:0", "--data-dir", t.TempDir()}, io.Discard)
 	if !errors.Is(err, errAuthNeeded) || !strings.Contains(err.Error(), "--admin-key") {
 		t.Fatalf("run on 0.0.0.0 without a token: %v, want a refusal naming --admin-key", err)
+	}
+}
+
+func TestHocuspocusKeepaliveFlags(t *testing.T) {
+	d := qsync.DefaultHocuspocusConfig
+	c, err := parseFlags(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.hpPingAfter != d.PingAfter || c.hpIdleTimeout != d.IdleTimeout ||
+		c.hpMaxPendingBytes != d.MaxPendingBytes || c.hpMaxPendingDocs != d.MaxPendingDocs {
+		t.Errorf("defaults: %+v, want %+v", c, d)
+	}
+	t.Setenv("QUIRE_HOCUSPOCUS_PING_AFTER", "5s")
+	t.Setenv("QUIRE_HOCUSPOCUS_IDLE_TIMEOUT", "2m")
+	c, err = parseFlags([]string{"--hocuspocus-idle-timeout", "90s", "--hocuspocus-max-pending-docs", "7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.hpPingAfter != 5*time.Second || c.hpIdleTimeout != 90*time.Second || c.hpMaxPendingDocs != 7 {
+		t.Errorf("got ping-after %v idle %v pending docs %d", c.hpPingAfter, c.hpIdleTimeout, c.hpMaxPendingDocs)
+	}
+	for _, args := range [][]string{
+		{"--hocuspocus-ping-after", "2m"}, // not shorter than the idle timeout
+		{"--hocuspocus-idle-timeout", "0s"},
+		{"--hocuspocus-max-pending-bytes", "0"},
+	} {
+		if _, err := parseFlags(args); err == nil {
+			t.Errorf("%q accepted", args)
+		}
 	}
 }

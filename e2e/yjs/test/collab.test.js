@@ -140,3 +140,19 @@ test('a client\'s presence disappears for the others when it leaves', async () =
   await waitFor(() => !b.awareness.getStates().has(adaID), { what: 'Ada to disappear from b' })
   assert.ok(b.awareness.getStates().has(b.clientID), 'b keeps its own state')
 })
+
+test('a client whose connection dropped is visible again as soon as it reconnects', async () => {
+  const docID = randomUUID()
+  const a = await connectClient(server, docID, { name: 'a', user: { name: 'Ada' } })
+  const b = await connectClient(server, docID, { name: 'b', user: { name: 'Bob' } })
+  const seesAda = () => b.awareness.getStates().get(a.clientID)?.user?.name === 'Ada'
+  await waitFor(seesAda, { what: 'b to see Ada' })
+  const sockets = a.sockets.length
+  a.ws._socket.destroy() // the network drops: the server ends the session and tells b Ada left
+  await waitFor(() => !seesAda(), { what: 'Ada to disappear from b' })
+  await waitFor(() => a.sockets.length > sockets && a.provider.wsconnected, { what: 'a to reconnect' })
+  // Ada re-announces her state at the clock the server's removal has: without help every peer
+  // ignores it until her renewal 15-30 s later. The server answers with the removal, the client
+  // bumps its clock, and Ada is back at once.
+  await waitFor(seesAda, { what: 'b to see Ada again right after her reconnect', timeout: 5000 })
+})
