@@ -874,12 +874,7 @@ func (s *BoltStore) ListVersions(ctx context.Context, docID string) ([]Version, 
 	if err != nil {
 		return nil, fmt.Errorf("storage: list versions of doc %q: %w", docID, err)
 	}
-	slices.SortFunc(versions, func(a, b Version) int {
-		if c := b.Created.Compare(a.Created); c != 0 {
-			return c
-		}
-		return strings.Compare(b.ID, a.ID)
-	})
+	slices.SortFunc(versions, func(a, b Version) int { return newestFirst(a.Created, b.Created, a.ID, b.ID) })
 	return versions, nil
 }
 
@@ -903,6 +898,15 @@ func (s *BoltStore) GetVersion(ctx context.Context, docID, versionID string) (Ve
 		return Version{}, fmt.Errorf("storage: get version %q of doc %q: %w", versionID, docID, err)
 	}
 	return v, nil
+}
+
+// newestFirst orders versions and share tokens: newest first, and by id
+// (descending) where two were created at the same instant.
+func newestFirst(aCreated, bCreated time.Time, aID, bID string) int {
+	if c := bCreated.Compare(aCreated); c != 0 {
+		return c
+	}
+	return strings.Compare(bID, aID)
 }
 
 func hashSecret(secret string) []byte {
@@ -995,12 +999,7 @@ func (s *BoltStore) ListShareTokens(ctx context.Context, docID string) ([]ShareT
 	if err != nil {
 		return nil, fmt.Errorf("storage: list share tokens of doc %q: %w", docID, err)
 	}
-	slices.SortFunc(tokens, func(a, b ShareToken) int {
-		if c := b.Created.Compare(a.Created); c != 0 {
-			return c
-		}
-		return strings.Compare(b.ID, a.ID)
-	})
+	slices.SortFunc(tokens, func(a, b ShareToken) int { return newestFirst(a.Created, b.Created, a.ID, b.ID) })
 	return tokens, nil
 }
 
