@@ -105,7 +105,7 @@ func (t *branch) findItemBefore(tr *transaction, index int) *item {
 		if !n.deleted() && n.countable() {
 			if rem <= n.length {
 				if rem < n.length {
-					t.doc.store.getItemCleanStart(tr, ID{n.id.Client, n.id.Clock + uint64(rem)})
+					t.doc.store.splitAt(tr, n, rem)
 				}
 				t.marker = listMarker{p: n, index: index - rem}
 				return n
@@ -139,7 +139,7 @@ func (t *branch) findItemAt(tr *transaction, index int) *item {
 	for ; n != nil && rem > 0; n = n.right {
 		if !n.deleted() && n.countable() {
 			if rem < n.length {
-				t.doc.store.getItemCleanStart(tr, ID{n.id.Client, n.id.Clock + uint64(rem)})
+				t.doc.store.splitAt(tr, n, rem)
 			}
 			rem -= n.length
 		}
@@ -189,7 +189,7 @@ func (t *branch) listDelete(tr *transaction, index, length int) {
 	for length > 0 && n != nil {
 		if !n.deleted() {
 			if length < n.length {
-				t.doc.store.getItemCleanStart(tr, ID{n.id.Client, n.id.Clock + uint64(length)})
+				t.doc.store.splitAt(tr, n, length)
 			}
 			if first == nil {
 				first = n

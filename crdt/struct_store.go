@@ -140,6 +140,11 @@ func (s *structStore) getItemCleanStart(tr *transaction, id ID) *item {
 	return s.clients[id.Client].s[i]
 }
 
+// splitAt splits it so that a struct starts offset units into it.
+func (s *structStore) splitAt(tr *transaction, it *item, offset int) {
+	s.getItemCleanStart(tr, ID{it.id.Client, it.id.Clock + uint64(offset)})
+}
+
 // getItemCleanEnd returns the struct ending at id, splitting if needed.
 func (s *structStore) getItemCleanEnd(tr *transaction, id ID) *item {
 	l := s.clients[id.Client]

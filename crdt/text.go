@@ -191,7 +191,7 @@ func (t *branch) findPosition(tr *transaction, index int, useMarker bool) textPo
 			}
 		} else if !r.deleted() {
 			if count < r.length {
-				t.doc.store.getItemCleanStart(tr, ID{r.id.Client, r.id.Clock + uint64(count)})
+				t.doc.store.splitAt(tr, r, count)
 			}
 			pos.index += r.length
 			count -= r.length
@@ -345,7 +345,7 @@ loop:
 				}
 			default:
 				if length < r.length {
-					d.store.getItemCleanStart(tr, ID{r.id.Client, r.id.Clock + uint64(length)})
+					d.store.splitAt(tr, r, length)
 				}
 				length -= r.length
 			}
@@ -377,7 +377,7 @@ func (t *branch) deleteText(tr *transaction, pos *textPos, length int) {
 			switch r.content.(type) {
 			case *contentType, *contentEmbed, *contentString:
 				if length < r.length {
-					d.store.getItemCleanStart(tr, ID{r.id.Client, r.id.Clock + uint64(length)})
+					d.store.splitAt(tr, r, length)
 				}
 				length -= r.length
 				r.delete(tr)

@@ -266,6 +266,27 @@ func (s *BoltStore) enter(ctx context.Context) (func(), error) {
 	return s.closeMu.RUnlock, nil
 }
 
+// view runs fn in a read-only transaction if ctx is live and the store open.
+func (s *BoltStore) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	leave, err := s.enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer leave()
+	return s.db.View(fn)
+}
+
+// update runs fn in a read-write transaction if ctx is live and the store
+// open.
+func (s *BoltStore) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	leave, err := s.enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer leave()
+	return s.db.Update(fn)
+}
+
 // Close waits for calls in progress, then closes the file.
 func (s *BoltStore) Close() error {
 	s.closeMu.Lock()
@@ -365,11 +386,6 @@ func (s *BoltStore) CreateDoc(ctx context.Context, meta DocMeta) error {
 	if err := errors.Join(checkDocID(meta.ID), checkTitle(meta.Title)); err != nil {
 		return fmt.Errorf("storage: create doc %q: %w", meta.ID, err)
 	}
-	leave, err := s.enter(ctx)
-	if err != nil {
-		return fmt.Errorf("storage: create doc %q: %w", meta.ID, err)
-	}
-	defer leave()
 	r := docRecord{Title: meta.Title, Created: meta.Created.UTC(), Updated: meta.Updated.UTC()}
 	if r.Title == "" {
 		r.Title = meta.ID
@@ -380,7 +396,7 @@ func (s *BoltStore) CreateDoc(ctx context.Context, meta DocMeta) error {
 	if meta.Updated.IsZero() {
 		r.Updated = r.Created
 	}
-	err = s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		b := bucketsOf(tx)
 		key := []byte(meta.ID)
 		if b.docs.Get(key) != nil {
@@ -396,13 +412,8 @@ func (s *BoltStore) CreateDoc(ctx context.Context, meta DocMeta) error {
 
 // GetDoc implements Store.
 func (s *BoltStore) GetDoc(ctx context.Context, id string) (DocMeta, error) {
-	leave, err := s.enter(ctx)
-	if err != nil {
-		return DocMeta{}, fmt.Errorf("storage: get doc %q: %w", id, err)
-	}
-	defer leave()
 	var meta DocMeta
-	err = s.db.View(func(tx *bbolt.Tx) error {
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		r, err := bucketsOf(tx).doc(id)
 		meta = r.meta(id)
 		return err
@@ -464,14 +475,9 @@ func (s *BoltStore) ListDocs(ctx context.Context, opts ListOptions) ([]DocMeta, 
 	limit = min(limit, maxListLimit)
 	filter := strings.ToLower(opts.Filter)
 
-	leave, err := s.enter(ctx)
-	if err != nil {
-		return nil, "", fmt.Errorf("storage: list docs: %w", err)
-	}
-	defer leave()
 	docs := []DocMeta{}
 	next := ""
-	err = s.db.View(func(tx *bbolt.Tx) error {
+	err = s.view(ctx, func(tx *bbolt.Tx) error {
 		b := bucketsOf(tx)
 		c := tx.Bucket(index).Cursor()
 		var k, v []byte
@@ -514,16 +520,11 @@ func (s *BoltStore) RenameDoc(ctx context.Context, id, title string) error {
 	if err := checkTitle(title); err != nil {
 		return fmt.Errorf("storage: rename doc %q: %w", id, err)
 	}
-	leave, err := s.enter(ctx)
-	if err != nil {
-		return fmt.Errorf("storage: rename doc %q: %w", id, err)
-	}
-	defer leave()
 	if title == "" {
 		title = id
 	}
 	now := s.now().UTC()
-	err = s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		b := bucketsOf(tx)
 		r, err := b.doc(id)
 		if err != nil {
@@ -543,12 +544,7 @@ func (s *BoltStore) RenameDoc(ctx context.Context, id, title string) error {
 
 // DeleteDoc implements Store.
 func (s *BoltStore) DeleteDoc(ctx context.Context, id string) error {
-	leave, err := s.enter(ctx)
-	if err != nil {
-		return fmt.Errorf("storage: delete doc %q: %w", id, err)
-	}
-	defer leave()
-	err = s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		b := bucketsOf(tx)
 		r, err := b.doc(id)
 		if err != nil {
@@ -751,13 +747,8 @@ func (s *BoltStore) commitAppends(group []*appendRequest) {
 // Load implements Store. The updates share one backing array (one
 // allocation for the whole log): keeping one of them keeps them all.
 func (s *BoltStore) Load(ctx context.Context, id string) (Stored, error) {
-	leave, err := s.enter(ctx)
-	if err != nil {
-		return Stored{}, fmt.Errorf("storage: load doc %q: %w", id, err)
-	}
-	defer leave()
 	var st Stored
-	err = s.db.View(func(tx *bbolt.Tx) error {
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		b := bucketsOf(tx)
 		r, err := b.doc(id)
 		if err != nil {
@@ -795,12 +786,7 @@ func (s *BoltStore) Compact(ctx context.Context, id string, snapshot []byte, thr
 	if len(snapshot) == 0 {
 		return fmt.Errorf("storage: compact doc %q: empty snapshot: %w", id, ErrInvalid)
 	}
-	leave, err := s.enter(ctx)
-	if err != nil {
-		return fmt.Errorf("storage: compact doc %q: %w", id, err)
-	}
-	defer leave()
-	err = s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		b := bucketsOf(tx)
 		r, err := b.doc(id)
 		if err != nil {
@@ -840,16 +826,11 @@ func (s *BoltStore) CreateVersion(ctx context.Context, v Version) error {
 	case len(v.Name) > MaxTitleLen:
 		return fmt.Errorf("storage: create version %q of doc %q: name over %d bytes: %w", v.ID, v.DocID, MaxTitleLen, ErrInvalid)
 	}
-	leave, err := s.enter(ctx)
-	if err != nil {
-		return fmt.Errorf("storage: create version %q of doc %q: %w", v.ID, v.DocID, err)
-	}
-	defer leave()
 	if v.Created.IsZero() {
 		v.Created = s.now()
 	}
 	v.Created = v.Created.UTC()
-	err = s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		b := bucketsOf(tx)
 		if _, err := b.doc(v.DocID); err != nil {
 			return err
@@ -871,13 +852,8 @@ func (s *BoltStore) CreateVersion(ctx context.Context, v Version) error {
 
 // ListVersions implements Store.
 func (s *BoltStore) ListVersions(ctx context.Context, docID string) ([]Version, error) {
-	leave, err := s.enter(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("storage: list versions of doc %q: %w", docID, err)
-	}
-	defer leave()
 	versions := []Version{}
-	err = s.db.View(func(tx *bbolt.Tx) error {
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		b := bucketsOf(tx)
 		if _, err := b.doc(docID); err != nil {
 			return err
@@ -898,24 +874,14 @@ func (s *BoltStore) ListVersions(ctx context.Context, docID string) ([]Version, 
 	if err != nil {
 		return nil, fmt.Errorf("storage: list versions of doc %q: %w", docID, err)
 	}
-	slices.SortFunc(versions, func(a, b Version) int {
-		if c := b.Created.Compare(a.Created); c != 0 {
-			return c
-		}
-		return strings.Compare(b.ID, a.ID)
-	})
+	slices.SortFunc(versions, func(a, b Version) int { return newestFirst(a.Created, b.Created, a.ID, b.ID) })
 	return versions, nil
 }
 
 // GetVersion implements Store.
 func (s *BoltStore) GetVersion(ctx context.Context, docID, versionID string) (Version, error) {
-	leave, err := s.enter(ctx)
-	if err != nil {
-		return Version{}, fmt.Errorf("storage: get version %q of doc %q: %w", versionID, docID, err)
-	}
-	defer leave()
 	var v Version
-	err = s.db.View(func(tx *bbolt.Tx) error {
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		vb := bucketsOf(tx).versions.Bucket([]byte(docID))
 		if vb == nil {
 			return ErrNotFound
@@ -924,6 +890,7 @@ func (s *BoltStore) GetVersion(ctx context.Context, docID, versionID string) (Ve
 		if val == nil {
 			return ErrNotFound
 		}
+		var err error
 		v, err = decodeVersion(docID, versionID, val, true)
 		return err
 	})
@@ -931,6 +898,15 @@ func (s *BoltStore) GetVersion(ctx context.Context, docID, versionID string) (Ve
 		return Version{}, fmt.Errorf("storage: get version %q of doc %q: %w", versionID, docID, err)
 	}
 	return v, nil
+}
+
+// newestFirst orders versions and share tokens: newest first, and by id
+// (descending) where two were created at the same instant.
+func newestFirst(aCreated, bCreated time.Time, aID, bID string) int {
+	if c := bCreated.Compare(aCreated); c != 0 {
+		return c
+	}
+	return strings.Compare(bID, aID)
 }
 
 func hashSecret(secret string) []byte {
@@ -948,17 +924,12 @@ func (s *BoltStore) CreateShareToken(ctx context.Context, t ShareToken, secret s
 	case t.Role != RoleViewer && t.Role != RoleEditor:
 		return fmt.Errorf("storage: create share token %q for doc %q: unknown role %q (want viewer or editor): %w", t.ID, t.DocID, t.Role, ErrInvalid)
 	}
-	leave, err := s.enter(ctx)
-	if err != nil {
-		return fmt.Errorf("storage: create share token %q for doc %q: %w", t.ID, t.DocID, err)
-	}
-	defer leave()
 	if t.Created.IsZero() {
 		t.Created = s.now()
 	}
 	t.Created, t.ExpiresAt = t.Created.UTC(), t.ExpiresAt.UTC()
 	hash := hashSecret(secret)
-	err = s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		b := bucketsOf(tx)
 		if _, err := b.doc(t.DocID); err != nil {
 			return err
@@ -983,17 +954,13 @@ func (s *BoltStore) CreateShareToken(ctx context.Context, t ShareToken, secret s
 
 // LookupShareToken implements Store.
 func (s *BoltStore) LookupShareToken(ctx context.Context, secret string) (ShareToken, error) {
-	leave, err := s.enter(ctx)
-	if err != nil {
-		return ShareToken{}, fmt.Errorf("storage: look up share token: %w", err)
-	}
-	defer leave()
 	var t ShareToken
-	err = s.db.View(func(tx *bbolt.Tx) error {
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		v := bucketsOf(tx).shares.Get(hashSecret(secret))
 		if v == nil {
 			return ErrNotFound
 		}
+		var err error
 		t, err = decodeShare(v)
 		return err
 	})
@@ -1006,13 +973,8 @@ func (s *BoltStore) LookupShareToken(ctx context.Context, secret string) (ShareT
 
 // ListShareTokens implements Store.
 func (s *BoltStore) ListShareTokens(ctx context.Context, docID string) ([]ShareToken, error) {
-	leave, err := s.enter(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("storage: list share tokens of doc %q: %w", docID, err)
-	}
-	defer leave()
 	tokens := []ShareToken{}
-	err = s.db.View(func(tx *bbolt.Tx) error {
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		b := bucketsOf(tx)
 		if _, err := b.doc(docID); err != nil {
 			return err
@@ -1037,23 +999,13 @@ func (s *BoltStore) ListShareTokens(ctx context.Context, docID string) ([]ShareT
 	if err != nil {
 		return nil, fmt.Errorf("storage: list share tokens of doc %q: %w", docID, err)
 	}
-	slices.SortFunc(tokens, func(a, b ShareToken) int {
-		if c := b.Created.Compare(a.Created); c != 0 {
-			return c
-		}
-		return strings.Compare(b.ID, a.ID)
-	})
+	slices.SortFunc(tokens, func(a, b ShareToken) int { return newestFirst(a.Created, b.Created, a.ID, b.ID) })
 	return tokens, nil
 }
 
 // RevokeShareToken implements Store.
 func (s *BoltStore) RevokeShareToken(ctx context.Context, docID, tokenID string) error {
-	leave, err := s.enter(ctx)
-	if err != nil {
-		return fmt.Errorf("storage: revoke share token %q of doc %q: %w", tokenID, docID, err)
-	}
-	defer leave()
-	err = s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		b := bucketsOf(tx)
 		ids := b.shareIDs.Bucket([]byte(docID))
 		if ids == nil {

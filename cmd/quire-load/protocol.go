@@ -115,24 +115,7 @@ func (yWebsocket) parse(_ string, msg []byte) (incoming, error) {
 	}
 	switch typ {
 	case yMsgSync:
-		sub, err := d.ReadVarUint()
-		if err != nil {
-			return incoming{}, fmt.Errorf("%w: sync message without sub-type", errProtocol)
-		}
-		payload, err := d.ReadVarBytes()
-		if err != nil {
-			return incoming{}, fmt.Errorf("%w: sync message: %w", errProtocol, err)
-		}
-		switch sub {
-		case ySyncStep1:
-			return incoming{kind: msgOther, reply: yEmptyStep2}, nil
-		case ySyncStep2:
-			return incoming{kind: msgSyncDone, update: payload}, nil
-		case ySyncUpdate:
-			return incoming{kind: msgUpdate, update: payload}, nil
-		default:
-			return incoming{}, fmt.Errorf("%w: unknown sync sub-type %d", errProtocol, sub)
-		}
+		return parseSync(d, func() []byte { return yEmptyStep2 })
 	case yMsgAuth:
 		sub, err := d.ReadVarUint()
 		if err != nil {
@@ -148,4 +131,27 @@ func (yWebsocket) parse(_ string, msg []byte) (incoming, error) {
 	default:
 		return incoming{}, fmt.Errorf("%w: unknown message type %d", errProtocol, typ)
 	}
+}
+
+// parseSync reads the rest of a y-protocols sync message, which both
+// protocols carry the same way: a sub-type and a payload. step1Reply makes
+// the answer to the server's sync step 1.
+func parseSync(d *crdt.Decoder, step1Reply func() []byte) (incoming, error) {
+	sub, err := d.ReadVarUint()
+	if err != nil {
+		return incoming{}, fmt.Errorf("%w: sync message without sub-type", errProtocol)
+	}
+	payload, err := d.ReadVarBytes()
+	if err != nil {
+		return incoming{}, fmt.Errorf("%w: sync message: %w", errProtocol, err)
+	}
+	switch sub {
+	case ySyncStep1:
+		return incoming{kind: msgOther, reply: step1Reply()}, nil
+	case ySyncStep2:
+		return incoming{kind: msgSyncDone, update: payload}, nil
+	case ySyncUpdate:
+		return incoming{kind: msgUpdate, update: payload}, nil
+	}
+	return incoming{}, fmt.Errorf("%w: unknown sync sub-type %d", errProtocol, sub)
 }

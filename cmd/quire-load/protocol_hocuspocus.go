@@ -92,29 +92,14 @@ func (hocuspocus) parse(doc string, msg []byte) (incoming, error) {
 	}
 	switch typ {
 	case hpSync:
-		sub, err := d.ReadVarUint()
-		if err != nil {
-			return incoming{}, fmt.Errorf("%w: sync message without sub-type", errProtocol)
-		}
-		payload, err := d.ReadVarBytes()
-		if err != nil {
-			return incoming{}, fmt.Errorf("%w: sync message: %w", errProtocol, err)
-		}
-		switch sub {
-		case ySyncStep1:
-			// Nothing the server lacks: an empty update (no structs, no deletes).
-			reply := hpAddressed(doc, func(e *crdt.Encoder) {
+		// Nothing the server lacks: an empty update (no structs, no deletes).
+		return parseSync(d, func() []byte {
+			return hpAddressed(doc, func(e *crdt.Encoder) {
 				e.WriteVarUint(hpSync)
 				e.WriteVarUint(ySyncStep2)
 				e.WriteVarBytes([]byte{0, 0})
 			})
-			return incoming{kind: msgOther, reply: reply}, nil
-		case ySyncStep2:
-			return incoming{kind: msgSyncDone, update: payload}, nil
-		case ySyncUpdate:
-			return incoming{kind: msgUpdate, update: payload}, nil
-		}
-		return incoming{}, fmt.Errorf("%w: unknown sync sub-type %d", errProtocol, sub)
+		})
 	case hpAuth:
 		sub, err := d.ReadVarUint()
 		if err != nil {

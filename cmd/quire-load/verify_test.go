@@ -20,16 +20,7 @@ func stateUpdate(clients map[uint64][]string) []byte {
 		e.WriteVarUint(0)
 		var clock uint64
 		for _, tok := range toks {
-			if clock == 0 {
-				e.WriteUint8(refString)
-				e.WriteVarUint(1)
-				e.WriteVarString(textRoot)
-			} else {
-				e.WriteUint8(infoHasOrigin | refString)
-				e.WriteVarUint(client)
-				e.WriteVarUint(clock - 1)
-			}
-			e.WriteVarString(tok)
+			appendStringItem(&e, client, clock, []byte(tok))
 			clock += uint64(len(tok))
 		}
 	}
@@ -135,10 +126,7 @@ func TestCheckDocStateFindsSplitRuns(t *testing.T) {
 	e.WriteVarUint(2)
 	e.WriteVarUint(12)
 	e.WriteVarUint(0)
-	e.WriteUint8(refString)
-	e.WriteVarUint(1)
-	e.WriteVarString(textRoot)
-	e.WriteVarString(a1[0])
+	appendStringItem(&e, 12, 0, []byte(a1[0]))
 	e.WriteUint8(infoHasOrigin | refString)
 	e.WriteVarUint(11)
 	e.WriteVarUint(uint64(len(a0[0]) - 1))
@@ -147,14 +135,8 @@ func TestCheckDocStateFindsSplitRuns(t *testing.T) {
 	e.WriteVarUint(2)
 	e.WriteVarUint(11)
 	e.WriteVarUint(0)
-	e.WriteUint8(refString)
-	e.WriteVarUint(1)
-	e.WriteVarString(textRoot)
-	e.WriteVarString(a0[0])
-	e.WriteUint8(infoHasOrigin | refString)
-	e.WriteVarUint(11)
-	e.WriteVarUint(uint64(len(a0[0]) - 1))
-	e.WriteVarString(a0[1])
+	appendStringItem(&e, 11, 0, []byte(a0[0]))
+	appendStringItem(&e, 11, uint64(len(a0[0])), []byte(a0[1]))
 	e.WriteVarUint(0)
 	_, err := checkDocState(e.Bytes(), testDoc(2, 2))
 	if !errors.Is(err, errDiverged) || !strings.HasPrefix(err.Error(), "document text") {

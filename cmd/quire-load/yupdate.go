@@ -27,6 +27,13 @@ func appendAppendUpdate(enc *crdt.Encoder, client, clock uint64, text []byte) {
 	enc.WriteVarUint(1) // one struct
 	enc.WriteVarUint(client)
 	enc.WriteVarUint(clock)
+	appendStringItem(enc, client, clock, text)
+	enc.WriteVarUint(0) // empty delete set
+}
+
+// appendStringItem writes the struct of appendAppendUpdate's item alone,
+// for updates that hold several.
+func appendStringItem(enc *crdt.Encoder, client, clock uint64, text []byte) {
 	if clock == 0 {
 		enc.WriteUint8(refString)
 		enc.WriteVarUint(1) // parent is a root type named by a string
@@ -37,5 +44,4 @@ func appendAppendUpdate(enc *crdt.Encoder, client, clock uint64, text []byte) {
 		enc.WriteVarUint(clock - 1)
 	}
 	enc.WriteVarBytes(text) // same bytes as writeVarString for ASCII
-	enc.WriteVarUint(0)     // empty delete set
 }

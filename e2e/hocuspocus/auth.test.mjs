@@ -21,7 +21,7 @@ async function rest (method, path, body) {
 const newDoc = async title => (await rest('POST', '/docs', { title })).id
 const share = async (id, role) => (await rest('POST', `/docs/${id}/shares`, { role })).token
 
-before(async () => { server = await startServer({ args: ['--admin-key', ADMIN] }) })
+before(async () => { server = await startServer({ flags: { '--admin-key': ADMIN } }) })
 after(async () => { await server?.stop() })
 
 const text = p => p.document.getText('body').toString()

@@ -1,83 +1,28 @@
-// Harness: starts the real quire binary on a random port with a fresh data directory and
-// gives tests real Hocuspocus providers (and y-websocket clients) over the `ws` package.
-import { spawn, execFileSync } from 'node:child_process'
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+// Harness: starts the real quire binary (../lib/server.mjs: built once, random port, fresh data
+// directory) and gives tests real Hocuspocus providers (and y-websocket clients) over the `ws`
+// package.
 import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import { WebsocketProvider } from 'y-websocket'
-
-const here = dirname(fileURLToPath(import.meta.url))
-const repoRoot = resolve(here, '..', '..')
-
-/** Builds ./cmd/quire (QUIRE_BIN names a prebuilt binary instead). */
-function buildServer (dir) {
-  if (process.env.QUIRE_BIN) return process.env.QUIRE_BIN
-  const bin = join(dir, 'quire')
-  execFileSync('go', ['build', '-o', bin, './cmd/quire'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] })
-  return bin
-}
+import { Server } from '../lib/server.mjs'
 
 /**
- * Starts quire; resolves with { url, wsURL, hocuspocusURL, kill9, restart, stop, logs } once
- * it logs its "listening" line. restart() reuses the port and the data directory.
+ * Starts quire with flags (e.g. { '--admin-key': 'k' }) and debug logs; resolves with
+ * { url, wsURL, hocuspocusURL, kill9, restart, stop, logs } once it logs its "listening" line.
+ * restart() reuses the port and the data directory.
  */
-export async function startServer ({ args = [] } = {}) {
-  const work = mkdtempSync(join(tmpdir(), 'quire-hocus-'))
-  const dataDir = join(work, 'data')
-  mkdirSync(dataDir)
-  const bin = buildServer(work)
-  let proc = null
-  let addr = '127.0.0.1:0'
-  let logs = ''
-
-  async function launch () {
-    proc = spawn(bin, ['--addr', addr, '--data-dir', dataDir, '--log-level', 'debug', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    const started = new Promise((resolveStart, rejectStart) => {
-      const onData = chunk => {
-        logs += chunk.toString()
-        const m = logs.match(/msg=listening addr=(\S+)/)
-        if (m) resolveStart(m[1])
-      }
-      proc.stdout.on('data', onData)
-      proc.stderr.on('data', onData)
-      proc.once('exit', code => rejectStart(new Error(`quire exited with ${code} before listening:\n${logs}`)))
-    })
-    let timer
-    const timeout = new Promise((_, rejectTimeout) => { timer = setTimeout(() => rejectTimeout(new Error(`quire did not log "listening" within 20 s:\n${logs}`)), 20000) })
-    try {
-      addr = await Promise.race([started, timeout])
-    } finally {
-      clearTimeout(timer)
-    }
-  }
-  await launch()
-
-  async function stopProcess (signal) {
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return
-    const exited = new Promise(resolveExit => proc.once('exit', resolveExit))
-    proc.kill(signal)
-    await exited
-  }
-
+export async function startServer ({ flags = {} } = {}) {
+  const server = new Server({ flags: { '--log-level': 'debug', ...flags }, ref: null })
+  await server.start()
   return {
-    get url () { return `http://${addr}` },
-    get wsURL () { return `ws://${addr}/ws` },
-    get hocuspocusURL () { return `ws://${addr}/hocuspocus` },
-    logs: () => logs,
-    kill9: () => stopProcess('SIGKILL'),
-    async restart () {
-      await stopProcess('SIGTERM')
-      logs = ''
-      await launch()
-    },
-    async stop () {
-      await stopProcess('SIGTERM')
-      rmSync(work, { recursive: true, force: true })
-    }
+    get url () { return server.httpURL },
+    get wsURL () { return server.wsBase },
+    get hocuspocusURL () { return `ws://127.0.0.1:${server.port}/hocuspocus` },
+    logs: () => server.log.join('\n'),
+    kill9: () => server.kill(),
+    restart: () => server.restart(),
+    stop: () => server.dispose()
   }
 }
 

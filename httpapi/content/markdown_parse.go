@@ -132,6 +132,16 @@ func (p *mdParser) inlineBlock(n ast.Node) []*Node {
 	return trimInline(out)
 }
 
+// linked reads n's children with a link to destination added to marks, or
+// without one if the URI is not allowed.
+func (p *mdParser) linked(n ast.Node, destination, title []byte, marks []Mark, out []*Node) []*Node {
+	href := p.decode(destination)
+	if !isAllowedURI(href) {
+		return p.inlines(n, marks, out)
+	}
+	return p.inlines(n, withMark(marks, LinkMark(href, p.decode(title))), out)
+}
+
 func (p *mdParser) inlines(parent ast.Node, marks []Mark, out []*Node) []*Node {
 	for c := parent.FirstChild(); c != nil; c = c.NextSibling() {
 		out = p.inline(c, marks, out)
@@ -187,11 +197,7 @@ func (p *mdParser) inline(n ast.Node, marks []Mark, out []*Node) []*Node {
 	case *extast.Strikethrough:
 		return p.inlines(n, withMark(marks, Mark{Type: MarkStrike}), out)
 	case *ast.Link:
-		href := p.decode(n.Destination)
-		if !isAllowedURI(href) {
-			return p.inlines(n, marks, out)
-		}
-		return p.inlines(n, withMark(marks, LinkMark(href, p.decode(n.Title))), out)
+		return p.linked(n, n.Destination, n.Title, marks, out)
 	case *ast.AutoLink:
 		url := string(n.URL(p.src))
 		label := string(n.Label(p.src))
@@ -204,11 +210,7 @@ func (p *mdParser) inline(n ast.Node, marks []Mark, out []*Node) []*Node {
 		return appendText(out, label, withMark(p.activeMarks(marks), LinkMark(url, "")))
 	case *ast.Image:
 		// No image node in the schema: keep the alt text, linked to the image.
-		href := p.decode(n.Destination)
-		if !isAllowedURI(href) {
-			return p.inlines(n, marks, out)
-		}
-		return p.inlines(n, withMark(marks, LinkMark(href, p.decode(n.Title))), out)
+		return p.linked(n, n.Destination, n.Title, marks, out)
 	case *ast.RawHTML:
 		var b strings.Builder
 		for i := range n.Segments.Len() {

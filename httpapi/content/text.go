@@ -75,6 +75,13 @@ func SpliceText(t *crdt.Text, want string) {
 	if cur == want {
 		return
 	}
+	spliceTo(t, cur, want)
+}
+
+// spliceTo makes t, whose text the caller read as cur, hold want: it
+// deletes and inserts only the characters between their common prefix and
+// suffix.
+func spliceTo(t *crdt.Text, cur, want string) {
 	idx, remove, ins := splice(cur, want)
 	if remove > 0 {
 		t.Delete(idx, remove)

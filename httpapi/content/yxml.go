@@ -381,14 +381,7 @@ func updateElement(el *crdt.XmlElement, n *Node) error {
 
 func updateChildren(p xmlParent, pk []pmChild) error {
 	yk := p.Children()
-	minCnt := min(len(yk), len(pk))
-	left, right := 0, 0
-	for left < minCnt && equalYP(yk[left], pk[left]) {
-		left++
-	}
-	for right+left < minCnt && equalYP(yk[len(yk)-right-1], pk[len(pk)-right-1]) {
-		right++
-	}
+	left, right := equalEnds(yk, pk)
 	// Children removed from the middle shift later indexes; work on the
 	// live count.
 	for len(yk)-left-right > 0 && len(pk)-left-right > 0 {
@@ -456,17 +449,21 @@ func updateChildren(p xmlParent, pk []pmChild) error {
 // childEquality counts the children equal at both ends, to decide which
 // of two candidate elements to update in place (computeChildEqualityFactor).
 func childEquality(el *crdt.XmlElement, n *Node) int {
-	yk := el.Children()
-	pk := pmChildren(n)
+	left, right := equalEnds(el.Children(), pmChildren(n))
+	return left + right
+}
+
+// equalEnds counts the children equal at the start of yk and pk (left),
+// then at their ends among the rest (right).
+func equalEnds(yk []any, pk []pmChild) (left, right int) {
 	minCnt := min(len(yk), len(pk))
-	left, right := 0, 0
 	for left < minCnt && equalYP(yk[left], pk[left]) {
 		left++
 	}
 	for left+right < minCnt && equalYP(yk[len(yk)-right-1], pk[len(pk)-right-1]) {
 		right++
 	}
-	return left + right
+	return left, right
 }
 
 // updateText makes an XmlText hold the given text nodes: one splice for
@@ -487,13 +484,7 @@ func updateText(t *crdt.XmlText, texts []*Node) {
 	for _, tn := range texts {
 		want += tn.Text
 	}
-	idx, remove, ins := splice(cur, want)
-	if remove > 0 {
-		t.Delete(idx, remove)
-	}
-	if ins != "" {
-		t.Insert(idx, ins)
-	}
+	spliceTo(t.Text(), cur, want)
 	pos := 0
 	for _, tn := range texts {
 		attrs := marksToAttrs(tn.Marks)

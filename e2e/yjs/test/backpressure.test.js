@@ -3,7 +3,7 @@
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { startServer } from '../lib/server.js'
+import { startServer } from '../../lib/server.mjs'
 import { connectClient, destroyAllClients, waitFor, Y } from '../lib/client.js'
 
 after(() => destroyAllClients())

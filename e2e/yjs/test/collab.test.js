@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { Server } from '../lib/server.js'
+import { Server } from '../../lib/server.mjs'
 import {
   connectClient, destroyAllClients, rawSocket, waitFor, boundaries, tokens, rng,
   syncMessage, awarenessMessage, encodeAwareness, SYNC_STEP1, MSG_SYNC, MSG_AWARENESS, awarenessClients, Y

@@ -2,7 +2,7 @@
 import { test, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { startServer } from '../lib/server.js'
+import { startServer } from '../../lib/server.mjs'
 import {
   Client, connectClient, destroyAllClients, rawSocket, waitFor, boundaries, tokens, rng, svGap, syncMessage,
   SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE, MSG_SYNC, Y

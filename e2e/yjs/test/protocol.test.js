@@ -2,7 +2,7 @@
 import { test, before, after, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { Server, startServer } from '../lib/server.js'
+import { Server, startServer } from '../../lib/server.mjs'
 import {
   Client, connectClient, destroyAllClients, rawSocket, waitFor, syncMessage, awarenessMessage, SYNC_STEP1, SYNC_UPDATE,
   MSG_SYNC, Y

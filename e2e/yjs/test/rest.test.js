@@ -2,7 +2,7 @@
 // connected editors at once, as CRDT edits that lose nothing either side typed.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { Server } from '../lib/server.js'
+import { Server } from '../../lib/server.mjs'
 import { connectClient, destroyAllClients, waitFor, Y } from '../lib/client.js'
 
 let server

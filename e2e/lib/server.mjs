@@ -1,7 +1,7 @@
-// The Quire server as the tests meet it: the real binary, built once, started on 127.0.0.1 with a
-// random port and a temporary data directory, restarted on the same port and data, killed with
-// SIGKILL, and always stopped at the end (no orphans, even when a test fails or the run is
-// interrupted).
+// The Quire server as the end-to-end suites (e2e/yjs, e2e/hocuspocus) meet it: the real binary,
+// built once, started on 127.0.0.1 with a random port and a temporary data directory, restarted on
+// the same port and data, killed with SIGKILL, and always stopped at the end (no orphans, even when
+// a test fails or the run is interrupted). Plain Node, no dependencies: suites import it by path.
 import { spawn, execFile } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { rmSync } from 'node:fs'
@@ -12,7 +12,7 @@ import { promisify } from 'node:util'
 import net from 'node:net'
 
 const execFileP = promisify(execFile)
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 
 // Flag names of cmd/quire, in one place so a rename touches one line.
 export const FLAGS = {
