@@ -1,8 +1,15 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 )
 
 // BenchmarkEditFanOut measures one edit through the whole server: sent by
@@ -43,5 +50,57 @@ func (c *wsClient) awaitUpdates(n int) {
 		case <-c.done:
 			c.t.Fatalf("%s closed while waiting for updates", c.name)
 		}
+	}
+}
+
+// BenchmarkWSWrite measures one server write of a typical update message
+// to a client that reads everything: with a context deadline per write (a
+// timer and a callback each), and with a deadline on the socket (WriteBy,
+// what session writers use).
+func BenchmarkWSWrite(b *testing.B) {
+	msg := make([]byte, 60)
+	for _, mode := range []string{"context", "deadline"} {
+		b.Run(mode, func(b *testing.B) {
+			conns := make(chan wsConn, 1)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				hw := &hijackCapture{ResponseWriter: w}
+				c, err := websocket.Accept(hw, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				conns <- wsConn{c: c, raw: hw.conn}
+			}))
+			defer srv.Close()
+			client, _, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer client.CloseNow()
+			server := <-conns
+			defer server.CloseNow()
+			go func() {
+				for {
+					if _, _, err := client.Read(context.Background()); err != nil {
+						return
+					}
+				}
+			}()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				var err error
+				if mode == "context" {
+					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+					err = server.Write(ctx, msg)
+					cancel()
+				} else {
+					err = server.WriteBy(time.Now().Add(10*time.Second), msg)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/go-chi/chi/v5"
@@ -122,7 +123,10 @@ type wsConn struct {
 	raw net.Conn // the hijacked TCP connection
 }
 
-var _ qsync.Conn = wsConn{}
+var (
+	_ qsync.Conn           = wsConn{}
+	_ qsync.DeadlineWriter = wsConn{}
+)
 
 func (w wsConn) Read(ctx context.Context) ([]byte, error) {
 	typ, b, err := w.c.Read(ctx)
@@ -143,6 +147,25 @@ func (w wsConn) Read(ctx context.Context) ([]byte, error) {
 
 func (w wsConn) Write(ctx context.Context, msg []byte) error {
 	return w.c.Write(ctx, websocket.MessageBinary, msg)
+}
+
+// WriteBy is Write bounded by a deadline on the socket instead of a
+// context: coder/websocket arms a timer and a callback for every write with
+// a context that can end, and a session writes once per broadcast. The
+// deadline is cleared after the write, so that a close frame sent later is
+// not refused by a stale one.
+func (w wsConn) WriteBy(deadline time.Time, msg []byte) error {
+	if w.raw == nil {
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		defer cancel()
+		return w.Write(ctx, msg)
+	}
+	if err := w.raw.SetWriteDeadline(deadline); err != nil {
+		return fmt.Errorf("set write deadline: %w", err)
+	}
+	err := w.c.Write(context.Background(), websocket.MessageBinary, msg)
+	_ = w.raw.SetWriteDeadline(time.Time{})
+	return err
 }
 
 func (w wsConn) Ping(ctx context.Context) error { return w.c.Ping(ctx) }

@@ -263,9 +263,7 @@ func (s *session) writeLoop() {
 		}
 		s.mu.Unlock()
 
-		ctx, cancel := context.WithTimeout(context.Background(), s.hub.cfg.WriteTimeout)
-		err := s.conn.Write(ctx, m.data)
-		cancel()
+		err := s.write(m.data)
 		if err != nil {
 			s.end(WriteFailed, err.Error(), false) // no-op if already ending
 			s.mu.Lock()
@@ -277,6 +275,25 @@ func (s *session) writeLoop() {
 		}
 		s.hub.metrics.MessageSent(len(m.data))
 	}
+}
+
+// DeadlineWriter is an optional fast path of a Conn: WriteBy sends one
+// message like Write, failing if it is not on the wire by deadline. The
+// session writer uses it when the transport has it: a deadline on the
+// socket costs no context, timer and callback per message, and there is
+// one message per client per broadcast.
+type DeadlineWriter interface {
+	WriteBy(deadline time.Time, msg []byte) error
+}
+
+// write sends one message within WriteTimeout.
+func (s *session) write(msg []byte) error {
+	if dw, ok := s.conn.(DeadlineWriter); ok {
+		return dw.WriteBy(time.Now().Add(s.hub.cfg.WriteTimeout), msg)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.hub.cfg.WriteTimeout)
+	defer cancel()
+	return s.conn.Write(ctx, msg)
 }
 
 // needsPing reports whether s looks silent: nothing read for PingInterval,
