@@ -354,7 +354,7 @@ loop:
 	}
 	if length > 0 {
 		// Quill expects a trailing newline; Yjs adds the missing ones.
-		it := newItem(t.doc.nextID(), pos.left, pos.right, t, "", false, newContentString(strings.Repeat("\n", length)))
+		it := newItem(d.nextID(), pos.left, pos.right, t, "", false, newContentString(strings.Repeat("\n", length)))
 		it.integrate(tr, 0)
 		pos.right = it
 		pos.forward()
