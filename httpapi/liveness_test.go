@@ -29,37 +29,15 @@ func TestBusyClientOfBackloggedRoomIsNotPingedOff(t *testing.T) {
 	busy := e.dial("busy", "doc", dialOptions{})
 	busy.waitSynced()
 
-	// Keep the room busy: server-side requests that take 150 ms each,
-	// from several callers, so that the client's messages wait well over
-	// a pong timeout for a place in the inbox while the room's keepalive
-	// tick still runs between requests.
-	stopLoad := make(chan struct{})
-	var wg gosync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stopLoad:
-					return
-				default:
-				}
-				_ = e.hub.Do(context.Background(), "doc", func(*crdt.Doc) ([]byte, error) {
-					time.Sleep(150 * time.Millisecond)
-					return nil, nil
-				})
-			}
-		}()
-	}
-	// The client keeps talking for many pong timeouts.
+	// The room is kept busy while the client keeps talking for many pong
+	// timeouts.
+	stopLoad := keepRoomBusy(e, "doc")
 	stop := time.Now().Add(2 * time.Second)
 	for i := uint64(1); time.Now().Before(stop); i++ {
 		busy.send(awarenessFrame(awEntry{clientID: 7, clock: i, state: `{"typing":true}`}))
 		time.Sleep(10 * time.Millisecond)
 	}
-	close(stopLoad)
-	wg.Wait()
+	stopLoad()
 	busy.barrier() // the room caught up with everything it sent
 	if n := e.sessionEnds(qsync.PingTimeout); n != 0 {
 		t.Fatalf("%v sessions ended with ping_timeout", n)
@@ -117,4 +95,70 @@ func TestSlowConsumerGetsCloseFrame4500(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// The same rule on a Hocuspocus socket: while its reader waits for a busy
+// document to take its messages it reads nothing (Pongs included), and the
+// socket must not be closed as idle.
+func TestBusyHocuspocusSocketIsNotClosedAsIdle(t *testing.T) {
+	hc := fastHubConfig()
+	hc.InboxSize = 2
+	e := newEnv(t, envOptions{hub: hc, http: Config{Hocuspocus: qsync.HocuspocusConfig{
+		PingAfter: 40 * time.Millisecond, IdleTimeout: 300 * time.Millisecond}}})
+	busy := e.dialHP()
+	busy.attach("doc", "")
+	stopLoad := keepRoomBusy(e, "doc")
+	stop := time.Now().Add(2 * time.Second)
+	for i := uint64(1); time.Now().Before(stop); i++ {
+		var enc crdt.Encoder
+		enc.WriteVarString("doc")
+		enc.WriteBytes(awarenessFrame(awEntry{clientID: 7, clock: i, state: `{"typing":true}`}))
+		busy.send(enc.Bytes())
+		for drained := false; !drained; {
+			select {
+			case f := <-busy.frames:
+				if len(f) == 1 && f[0] == 9 {
+					busy.send([]byte{10})
+				}
+			case ce := <-busy.closed:
+				t.Fatalf("busy socket closed: %d %q", ce.Code, ce.Reason)
+			default:
+				drained = true
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stopLoad()
+	select {
+	case ce := <-busy.closed:
+		t.Fatalf("busy socket closed: %d %q", ce.Code, ce.Reason)
+	default:
+	}
+}
+
+// keepRoomBusy keeps docID's room busy with server-side requests that take
+// 150 ms each, from several callers, so that clients' messages wait well
+// over a pong timeout for a place in the inbox while the room's keepalive
+// tick still runs between requests. It returns the function that stops it.
+func keepRoomBusy(e *testEnv, docID string) (stop func()) {
+	done := make(chan struct{})
+	var wg gosync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				_ = e.hub.Do(context.Background(), docID, func(*crdt.Doc) ([]byte, error) {
+					time.Sleep(150 * time.Millisecond)
+					return nil, nil
+				})
+			}
+		}()
+	}
+	return func() { close(done); wg.Wait() }
 }

@@ -21,7 +21,10 @@
 // session set and its awareness view; everything else posts to its inbox.
 // Each session has a byte-capped send queue drained by a writer goroutine
 // that exists only while there is something to send; the room never blocks
-// on a client. The committer goroutine writes the updates of every room in
+// on a client. That writer is the session's only writer of data frames and
+// also writes its close frame, after the frame in flight, so a close never
+// races a data write for the socket; keepalive pings go only to a session
+// whose writer is idle and whose reader is not waiting on the room. The committer goroutine writes the updates of every room in
 // one storage.Append; a room forwards an update (to every session, the
 // sender included) only once it is durable, and keeps applying new ones
 // meanwhile.

@@ -43,6 +43,7 @@ type session struct {
 
 	mu          gosync.Mutex // guards the fields below
 	queue       []*outMsg
+	queue1      [1]*outMsg // queue's backing array while it holds one message (the usual case): no allocation per message
 	queuedBytes int
 	exempt      *outMsg // the one queued sync reply not counted against the limit
 	writing     bool    // the writer goroutine is running
@@ -77,6 +78,7 @@ func newSession(h *Hub, conn Conn, info SessionInfo) *session {
 		connClosed: make(chan struct{}),
 	}
 	s.lastRead.Store(s.started.UnixNano())
+	s.queue = s.queue1[:0]
 	return s
 }
 
@@ -247,7 +249,7 @@ func (s *session) writeLoop() {
 		if len(s.queue) == 0 {
 			s.writing = false
 			drain := s.drain
-			s.queue = nil // release the backing array while idle
+			s.queue = s.queue1[:0] // release a grown backing array while idle
 			s.mu.Unlock()
 			if drain {
 				s.closeConn()
