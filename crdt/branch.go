@@ -79,6 +79,27 @@ func (t *branch) mapItemsInOrder() []*item {
 // ErrOutOfRange reports a position or length beyond a type's content.
 var ErrOutOfRange = fmt.Errorf("crdt: position out of range")
 
+// markerAtOrBefore returns where a walk right to unit limit may start: the
+// list marker, moved left until the item starts at or before limit, and the
+// index it starts at; the first item and 0 without a usable marker.
+func (t *branch) markerAtOrBefore(limit int) (*item, int) {
+	m := t.marker
+	if m.p == nil || m.p.parent != t {
+		return t.start, 0
+	}
+	n, before := m.p, m.index
+	for before > limit && n != nil {
+		n = n.left
+		if n != nil && !n.deleted() && n.countable() {
+			before -= n.length
+		}
+	}
+	if n == nil {
+		return t.start, 0
+	}
+	return n, before
+}
+
 // findItemBefore returns the visible countable item holding unit index-1,
 // split so that it ends there (nil for index 0): the left neighbour of an
 // insertion at index, as Yjs typeListInsertGenerics finds it.
@@ -86,20 +107,7 @@ func (t *branch) findItemBefore(tr *transaction, index int) *item {
 	if index == 0 {
 		return nil
 	}
-	n, before := t.start, 0
-	if m := t.marker; m.p != nil && m.p.parent == t {
-		n, before = m.p, m.index
-		// Walk left until the item starts before index.
-		for before >= index && n != nil {
-			n = n.left
-			if n != nil && !n.deleted() && n.countable() {
-				before -= n.length
-			}
-		}
-		if n == nil {
-			n, before = t.start, 0
-		}
-	}
+	n, before := t.markerAtOrBefore(index - 1) // an item starting before index
 	rem := index - before
 	for ; n != nil; n = n.right {
 		if !n.deleted() && n.countable() {
@@ -120,21 +128,7 @@ func (t *branch) findItemBefore(tr *transaction, index int) *item {
 // needed), or nil at the end, as Yjs typeListDelete finds the first item to
 // delete. Deleted items before it are skipped.
 func (t *branch) findItemAt(tr *transaction, index int) *item {
-	n, before := t.start, 0
-	if m := t.marker; m.p != nil && m.p.parent == t && m.index <= index {
-		n, before = m.p, m.index
-	} else if m.p != nil && m.p.parent == t {
-		n, before = m.p, m.index
-		for before > index && n != nil {
-			n = n.left
-			if n != nil && !n.deleted() && n.countable() {
-				before -= n.length
-			}
-		}
-		if n == nil {
-			n, before = t.start, 0
-		}
-	}
+	n, before := t.markerAtOrBefore(index)
 	rem := index - before
 	for ; n != nil && rem > 0; n = n.right {
 		if !n.deleted() && n.countable() {
