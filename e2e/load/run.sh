@@ -6,7 +6,8 @@
 #   e2e/load/run.sh y-websocket [quire-load flags…]   # reference: y-websocket@1.5.4 bin/server.js
 #
 # QUIRE_BIN and LOAD_BIN name prebuilt binaries (default: go build into a
-# temporary folder). QUIRE_ARGS adds server flags. SERVER_LOG names a file
+# temporary folder). QUIRE_ARGS adds server flags; WS_PATH=/hocuspocus (with
+# -protocol hocuspocus) drives Quire's Hocuspocus endpoint. SERVER_LOG names a file
 # to keep the server's log in. The y-websocket server
 # needs `npm ci` in e2e/load first. Quire runs in a fresh temporary folder,
 # so its data starts empty and is removed afterwards.
@@ -66,7 +67,7 @@ if [ -z "$addr" ]; then
 fi
 
 status=0
-"$LOAD_BIN" -url "ws://$addr/ws" -server-pid "$pid" -label "$kind" "$@" || status=$?
+"$LOAD_BIN" -url "ws://$addr${WS_PATH:-/ws}" -server-pid "$pid" -label "$kind" "$@" || status=$?
 if ! kill -0 "$pid" 2>/dev/null; then
 	echo "run.sh: $kind exited during the run; its log:" >&2
 	tail -50 "$tmp/server.log" >&2
