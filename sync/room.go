@@ -493,6 +493,12 @@ type compactResult struct {
 func (r *room) compactNow(snap []byte, through uint64) error {
 	start := time.Now()
 	err := r.hub.store.Compact(context.Background(), r.id, snap, through)
+	if errors.Is(err, storage.ErrNotFound) {
+		// Deleted while open: there is nothing left to snapshot, and that
+		// is not a failure worth an error line or an error count.
+		r.hub.log.Debug("compaction skipped: document deleted", "doc", r.id)
+		return nil
+	}
 	r.hub.metrics.Compacted(time.Since(start), err)
 	if err != nil {
 		return fmt.Errorf("sync: compact document %q through seq %d: %w", r.id, through, err)
