@@ -14,7 +14,7 @@ let server
 let launcher
 
 before(async () => {
-  server = await startServer({ extraArgs: ['--admin-key', ADMIN_KEY] })
+  server = await startServer({ flags: { '--admin-key': ADMIN_KEY } })
   launcher = await launchBrowser()
 })
 

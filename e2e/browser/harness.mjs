@@ -1,100 +1,30 @@
-// Test harness: builds and starts the real Quire binary on a random port with a fresh data
+// Test harness: starts the real Quire binary (e2e/lib/server.mjs) on a random port with a fresh data
 // directory, launches Debian's Chromium through playwright-core, and collects screenshots
 // and console problems. Every test file calls setup() once.
-import { spawn, execFileSync } from 'node:child_process'
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { mkdirSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+import { Server } from '../lib/server.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
-export const repoRoot = resolve(here, '..', '..')
 export const resultsDir = join(here, 'test-results')
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 
 /**
- * Builds ./cmd/quire into dir (Go's build cache makes repeat builds quick). QUIRE_BIN names
- * a prebuilt binary instead (same flags: --addr, --data-dir).
+ * Starts the real server (e2e/lib/server.mjs: built once per run or $QUIRE_BIN, random port,
+ * fresh data directory) and resolves with { baseURL, logs, restart, stop }. restart() keeps the
+ * port and the data, so open pages reconnect to the same URL; stop() also removes the data.
  */
-function buildServer (dir) {
-  if (process.env.QUIRE_BIN) return process.env.QUIRE_BIN
-  const bin = join(dir, 'quire')
-  execFileSync('go', ['build', '-o', bin, './cmd/quire'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] })
-  return bin
-}
-
-/**
- * Starts the server and resolves once it logs its "listening" line (slog, text or JSON),
- * with { baseURL, stop, restart }. The data directory survives restart().
- */
-export async function startServer ({ extraArgs = [], env = {} } = {}) {
-  const work = mkdtempSync(join(tmpdir(), 'quire-e2e-'))
-  const dataDir = join(work, 'data')
-  mkdirSync(dataDir)
-  const bin = buildServer(work)
-  let proc = null
-  let addr = '127.0.0.1:0'
-  let logs = ''
-
-  async function launch () {
-    proc = spawn(bin, ['--addr', addr, '--data-dir', dataDir, ...extraArgs], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
-    const started = new Promise((resolveStart, rejectStart) => {
-      const onData = chunk => {
-        logs += chunk.toString()
-        const found = findListenAddr(logs)
-        if (found) resolveStart(found)
-      }
-      proc.stdout.on('data', onData)
-      proc.stderr.on('data', onData)
-      proc.once('exit', code => rejectStart(new Error(`quire exited with ${code} before listening:\n${logs}`)))
-    })
-    const timeout = new Promise((_, rejectTimeout) => setTimeout(() => rejectTimeout(new Error(`quire did not log "listening" within 20 s:\n${logs}`)), 20000).unref())
-    const listenAddr = await Promise.race([started, timeout])
-    // Restarts reuse the port so open pages reconnect to the same URL.
-    addr = listenAddr
-    return listenAddr
-  }
-
-  const listenAddr = await launch()
-  const baseURL = `http://${listenAddr}`
-
-  async function stopProcess () {
-    if (!proc || proc.exitCode !== null) return
-    const exited = new Promise(r => proc.once('exit', r))
-    proc.kill('SIGTERM')
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 10000)
-    await exited
-    clearTimeout(timer)
-  }
-
+export async function startServer ({ flags = {}, env = {} } = {}) {
+  const server = await new Server({ flags, env }).start()
   return {
-    baseURL,
-    logs: () => logs,
-    async restart () {
-      await stopProcess()
-      logs = ''
-      await launch()
-    },
-    async stop () {
-      await stopProcess()
-      rmSync(work, { recursive: true, force: true })
-    }
+    baseURL: server.httpURL,
+    logs: () => server.log.join('\n'),
+    restart: () => server.restart(),
+    stop: () => server.dispose()
   }
-}
-
-/** Finds addr in a slog line with msg=listening (text handler) or "msg":"listening" (JSON). */
-function findListenAddr (logs) {
-  for (const line of logs.split('\n')) {
-    if (!/listening/.test(line)) continue
-    const m = line.match(/\baddr=("?)([^\s"]+)\1/) || line.match(/"addr":"([^"]+)"/)
-    if (m) return (m[2] || m[1]).replace(/^\[::\]|^0\.0\.0\.0/, '127.0.0.1')
-  }
-  return null
 }
 
 /**
