@@ -244,7 +244,11 @@ func run(args []string, logOut io.Writer) error {
 		return err
 	}
 	if c.adminKey == "" {
-		log.Warn("authentication is off: anyone who can reach this address can read and edit every document", "addr", ln.Addr().String())
+		if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsLoopback() {
+			log.Info("no authentication: only this machine can connect (set --admin-key to require tokens)")
+		} else {
+			log.Warn("authentication is off (--no-auth): anyone who can reach this address can read and edit every document", "addr", ln.Addr().String())
+		}
 	}
 	srv := &http.Server{
 		Handler:           handler,
