@@ -15,13 +15,22 @@ type deleteItem struct {
 // sortAndMerge the runs are sorted and non-adjacent.
 type deleteSet struct {
 	clients map[uint64][]deleteItem
+	// order lists the clients in the order add first saw them: Yjs keeps
+	// a transaction's deletions in a Map, and its formatting clean-up
+	// walks them in that insertion order, which decides whether a text
+	// gets the contextless or the full clean-up.
+	order []uint64
 }
 
 func (ds *deleteSet) add(client, clock, n uint64) {
 	if ds.clients == nil {
 		ds.clients = map[uint64][]deleteItem{}
 	}
-	ds.clients[client] = append(ds.clients[client], deleteItem{clock, n})
+	dels, seen := ds.clients[client]
+	if !seen {
+		ds.order = append(ds.order, client)
+	}
+	ds.clients[client] = append(dels, deleteItem{clock, n})
 }
 
 func (ds *deleteSet) empty() bool { return len(ds.clients) == 0 }

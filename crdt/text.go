@@ -504,7 +504,9 @@ func (d *Doc) cleanupTextAfterTransaction(tr, ftr *transaction) {
 			}
 		})
 	}
-	for _, client := range sortedClientsDesc(tr.ds.clients) {
+	// In the order the transaction first deleted something of each
+	// client, as Yjs iterates its delete set Map.
+	for _, client := range tr.ds.order {
 		l := s.clients[client]
 		if l == nil {
 			continue

@@ -61,6 +61,7 @@ func (d *Doc) transactEncode(local, encode bool, fn func(tr *transaction)) []byt
 	clear(tr.beforeState)
 	clear(tr.afterState)
 	clear(tr.ds.clients)
+	tr.ds.order = tr.ds.order[:0]
 	clear(tr.mergeStructs)
 	tr.mergeStructs = tr.mergeStructs[:0]
 	tr.changed = nil
