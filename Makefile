@@ -71,6 +71,7 @@ e2e-yjs: $(E2E_YJS_DIR)/node_modules
 fuzz-crdt:
 	$(GO) test ./crdt -run '^$$' -fuzz '^FuzzApplyUpdate$$' -fuzztime 20s
 	$(GO) test ./crdt -run '^$$' -fuzz '^FuzzDecodeStateVector$$' -fuzztime 20s
+	$(GO) test ./crdt -run '^$$' -fuzz '^FuzzRawUpdates$$' -fuzztime 20s
 
 # Not part of `test`: storage benchmarks with real fsync (see storage/bolt_test.go).
 bench-storage:
