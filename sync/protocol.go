@@ -143,27 +143,16 @@ func decodeAwarenessUpdate(b []byte) ([]awarenessEntry, error) {
 	return entries, nil
 }
 
-func encodeSyncStep1(sv []byte) []byte {
-	e := crdt.NewEncoderSize(len(sv) + 4)
-	e.WriteVarUint(msgSync)
-	e.WriteVarUint(syncStep1)
-	e.WriteVarBytes(sv)
-	return e.Bytes()
-}
+func encodeSyncStep1(sv []byte) []byte     { return encodeSync(syncStep1, sv) }
+func encodeSyncStep2(update []byte) []byte { return encodeSync(syncStep2, update) }
+func encodeUpdate(update []byte) []byte    { return encodeSync(syncUpdate, update) }
 
-func encodeSyncStep2(update []byte) []byte {
-	e := crdt.NewEncoderSize(len(update) + 8)
+// encodeSync frames payload as a messageSync of the given sub-type.
+func encodeSync(sub uint64, payload []byte) []byte {
+	e := crdt.NewEncoderSize(len(payload) + 8)
 	e.WriteVarUint(msgSync)
-	e.WriteVarUint(syncStep2)
-	e.WriteVarBytes(update)
-	return e.Bytes()
-}
-
-func encodeUpdate(update []byte) []byte {
-	e := crdt.NewEncoderSize(len(update) + 8)
-	e.WriteVarUint(msgSync)
-	e.WriteVarUint(syncUpdate)
-	e.WriteVarBytes(update)
+	e.WriteVarUint(sub)
+	e.WriteVarBytes(payload)
 	return e.Bytes()
 }
 
