@@ -244,7 +244,7 @@ func run(args []string, logOut io.Writer) error {
 		return err
 	}
 	if c.adminKey == "" {
-		if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsLoopback() {
+		if isLoopback(ln.Addr()) {
 			log.Info("no authentication: only this machine can connect (set --admin-key to require tokens)")
 		} else {
 			log.Warn("authentication is off (--no-auth): anyone who can reach this address can read and edit every document", "addr", ln.Addr().String())
@@ -303,11 +303,15 @@ func checkAuthForAddr(addr net.Addr, adminKey string, noAuth bool) error {
 	if adminKey != "" || noAuth {
 		return nil
 	}
-	tcp, ok := addr.(*net.TCPAddr)
-	if ok && tcp.IP.IsLoopback() {
+	if isLoopback(addr) {
 		return nil
 	}
 	return fmt.Errorf("listening on %s: %w", addr, errAuthNeeded)
+}
+
+func isLoopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }
 
 // raiseFileLimit lifts the soft open-files limit to the hard limit: every
