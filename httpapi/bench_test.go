@@ -55,7 +55,7 @@ func (c *wsClient) awaitUpdates(n int) {
 
 // BenchmarkWSWrite measures one server write of a typical update message
 // to a client that reads everything: with a context deadline per write (a
-// timer and a callback each), and with a deadline on the socket (WriteBy,
+// timer and a callback each), and with a deadline on the socket (WriteAll,
 // what session writers use).
 func BenchmarkWSWrite(b *testing.B) {
 	msg := make([]byte, 60)
@@ -69,7 +69,7 @@ func BenchmarkWSWrite(b *testing.B) {
 					b.Error(err)
 					return
 				}
-				conns <- wsConn{c: c, raw: hw.conn}
+				conns <- newWSConn(c, hw)
 			}))
 			defer srv.Close()
 			client, _, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
@@ -95,7 +95,7 @@ func BenchmarkWSWrite(b *testing.B) {
 					err = server.Write(ctx, msg)
 					cancel()
 				} else {
-					err = server.WriteBy(time.Now().Add(10*time.Second), msg)
+					err = server.WriteAll(time.Now().Add(10*time.Second), [][]byte{msg})
 				}
 				if err != nil {
 					b.Fatal(err)

@@ -64,5 +64,5 @@ func (a *api) serveHocuspocus(w http.ResponseWriter, r *http.Request, hp *qsync.
 	}
 	c.SetReadLimit(a.cfg.MaxMessageBytes)
 	// As for /ws: a fresh goroutine with a small stack reads the socket.
-	go hp.Serve(context.Background(), wsConn{c: c, raw: hw.conn}, r.RemoteAddr)
+	go hp.Serve(context.Background(), newWSConn(c, hw), r.RemoteAddr)
 }

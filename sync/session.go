@@ -44,6 +44,7 @@ type session struct {
 	mu          gosync.Mutex // guards the fields below
 	queue       []*outMsg
 	queue1      [1]*outMsg // queue's backing array while it holds one message (the usual case): no allocation per message
+	batch1      [1][]byte  // likewise for the writer's batch; used by the writer goroutine only
 	queuedBytes int
 	exempt      *outMsg // the one queued sync reply not counted against the limit
 	writing     bool    // the writer goroutine is running
@@ -235,8 +236,11 @@ func (s *session) closeConn() {
 
 // writeLoop is the session's only writer of data and close frames; it
 // runs while the queue is non-empty and closes the connection itself when
-// the session has ended.
+// the session has ended. Each round sends everything queued (up to
+// maxBatchBytes) together: a client that fell behind catches up in a few
+// syscalls instead of one per message.
 func (s *session) writeLoop() {
+	batch := s.batch1[:0]
 	for {
 		s.mu.Lock()
 		if s.ended && !s.drain {
@@ -256,16 +260,22 @@ func (s *session) writeLoop() {
 			}
 			return
 		}
-		m := s.queue[0]
-		s.queue[0] = nil
-		s.queue = s.queue[1:]
-		s.queuedBytes -= len(m.data)
-		if m == s.exempt {
-			s.exempt = nil
+		n, size := 0, 0
+		for n < len(s.queue) && (n == 0 || size+len(s.queue[n].data) <= maxBatchBytes) {
+			m := s.queue[n]
+			batch = append(batch, m.data)
+			size += len(m.data)
+			if m == s.exempt {
+				s.exempt = nil
+			}
+			s.queue[n] = nil
+			n++
 		}
+		s.queue = s.queue[n:]
+		s.queuedBytes -= size
 		s.mu.Unlock()
 
-		err := s.write(m.data)
+		err := s.write(batch)
 		if err != nil {
 			s.end(WriteFailed, err.Error(), false) // no-op if already ending
 			s.mu.Lock()
@@ -275,27 +285,41 @@ func (s *session) writeLoop() {
 			s.closeConn()
 			return
 		}
-		s.hub.metrics.MessageSent(len(m.data))
+		for i, m := range batch {
+			s.hub.metrics.MessageSent(len(m))
+			batch[i] = nil
+		}
+		batch = batch[:0]
 	}
 }
 
-// DeadlineWriter is an optional fast path of a Conn: WriteBy sends one
-// message like Write, failing if it is not on the wire by deadline. The
-// session writer uses it when the transport has it: a deadline on the
-// socket costs no context, timer and callback per message, and there is
-// one message per client per broadcast.
-type DeadlineWriter interface {
-	WriteBy(deadline time.Time, msg []byte) error
+// maxBatchBytes bounds one batch of queued messages written together
+// (a single bigger message still goes alone).
+const maxBatchBytes = 64 << 10
+
+// BatchWriter is an optional fast path of a Conn: WriteAll sends msgs in
+// order, as few syscalls as it can, failing if they are not on the wire by
+// deadline. The session writer uses it when the transport has it: a
+// deadline on the socket costs no context, timer and callback per message,
+// and a backlog goes out in one write.
+type BatchWriter interface {
+	WriteAll(deadline time.Time, msgs [][]byte) error
 }
 
-// write sends one message within WriteTimeout.
-func (s *session) write(msg []byte) error {
-	if dw, ok := s.conn.(DeadlineWriter); ok {
-		return dw.WriteBy(time.Now().Add(s.hub.cfg.WriteTimeout), msg)
+// write sends msgs within WriteTimeout.
+func (s *session) write(msgs [][]byte) error {
+	deadline := time.Now().Add(s.hub.cfg.WriteTimeout)
+	if bw, ok := s.conn.(BatchWriter); ok {
+		return bw.WriteAll(deadline, msgs)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.hub.cfg.WriteTimeout)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
-	return s.conn.Write(ctx, msg)
+	for _, m := range msgs {
+		if err := s.conn.Write(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // needsPing reports whether s looks silent: nothing read for PingInterval,

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -59,6 +60,7 @@ type config struct {
 	hpMaxPendingDocs  int
 	logLevel          string
 	logFormat         string
+	debugAddr         string
 }
 
 func main() {
@@ -99,6 +101,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 20*time.Second, "time allowed for a graceful shutdown")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
+	fs.StringVar(&c.debugAddr, "debug-addr", "", "serve Go's pprof profiles (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060; empty: off")
 
 	// Environment first, so command-line flags override it.
 	var envErr error
@@ -265,6 +268,13 @@ func run(args []string, logOut io.Writer) error {
 	startup, _ := newLoggerAt(logOut, slog.LevelInfo, c.logFormat)
 	startup.Info("listening", "addr", addr, "url", "http://"+addr, "data", dbPath)
 
+	if c.debugAddr != "" {
+		if err := serveDebug(c.debugAddr, log); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
@@ -331,4 +341,27 @@ func raiseFileLimit(log *slog.Logger) {
 		}
 		log.Debug("raised open-files limit", "from", strconv.FormatUint(old, 10), "to", strconv.FormatUint(lim.Cur, 10))
 	}
+}
+
+// serveDebug serves pprof on its own listener, never on the public one:
+// profiles reveal internals and cost CPU.
+func serveDebug(addr string, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("debug listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	log.Info("serving pprof", "addr", ln.Addr().String())
+	go func() {
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		if err := srv.Serve(ln); err != nil {
+			log.Warn("debug server stopped", "err", err)
+		}
+	}()
+	return nil
 }
