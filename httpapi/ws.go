@@ -3,12 +3,14 @@ package httpapi
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -91,12 +93,12 @@ func (a *api) serveWS(w http.ResponseWriter, r *http.Request) {
 // It also swaps net/http's 4 KiB read and write buffers for small ones:
 // they live as long as the connection, and idle connections are the common
 // case. Messages bigger than a buffer bypass it, so this costs at most one
-// extra syscall for a large message. Under the write buffer sits a
-// corkWriter, so that a session can send several frames in one syscall.
+// extra syscall for a large message. Under the write buffer sits the
+// frameWriter that writes the session's data frames (see there).
 type hijackCapture struct {
 	http.ResponseWriter
 	conn net.Conn
-	cork *corkWriter
+	fw   *frameWriter
 }
 
 // wsBufferSize is the size of each connection's read and write buffers.
@@ -117,72 +119,85 @@ func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		// reader loses nothing.
 		r = bufio.NewReaderSize(c, wsBufferSize)
 	}
-	h.cork = &corkWriter{conn: c}
-	return c, bufio.NewReadWriter(r, bufio.NewWriterSize(h.cork, wsBufferSize)), nil
+	h.fw = &frameWriter{conn: c}
+	return c, bufio.NewReadWriter(r, bufio.NewWriterSize(h.fw, wsBufferSize)), nil
 }
 
-// corkWriter is the writer under coder/websocket's buffer. coder/websocket
-// flushes after every frame, which is one syscall per message; while
-// corked, flushed bytes are gathered instead, and uncork sends them in one
-// write. On loopback and LANs the syscall, not the framing, is most of what
-// a message costs the server (about 7 µs of CPU for a small write here,
-// whether it carries one frame or four), so a session with a backlog sends
-// it as one batch.
-type corkWriter struct {
-	conn net.Conn
-
+// frameWriter owns the bytes written to one WebSocket's TCP connection.
+// The session's data frames are framed here and written straight to the
+// socket, a whole backlog in one write: coder/websocket's write path (a
+// channel lock, a message writer, a flush per frame) costs about as much
+// as the syscall again, and takes one syscall per message, while on
+// loopback and LANs the syscall is most of what a message costs (about
+// 7 µs of CPU for a small write on the reference machine, whether it
+// carries one frame or four). coder/websocket still writes the control
+// frames (pings, pongs, close) through the buffer above this writer; each
+// arrives here whole, in one Write, because it fits that buffer and is
+// flushed at its end, so the mutex keeps frames from interleaving.
+type frameWriter struct {
+	conn   net.Conn
+	closed atomic.Bool // a close frame was sent or the socket cut: no more data frames
 	mu     gosync.Mutex
-	corked bool
-	buf    *[]byte // from corkBufs while corked
 }
 
-// corkBufs recycles batch buffers: a connection holds none while idle.
-var corkBufs = gosync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+// frameBufs recycles write buffers: a connection holds none while idle.
+var frameBufs = gosync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-// maxPooledCork keeps one huge batch from pinning its buffer in the pool.
-const maxPooledCork = 64 << 10
+// maxPooledFrameBuf keeps one huge write from pinning its buffer in the pool.
+const maxPooledFrameBuf = 64 << 10
 
-func (w *corkWriter) Write(p []byte) (int, error) {
+// appendFrame appends msg as one unmasked, final binary frame (RFC 6455 §5.2).
+func appendFrame(b, msg []byte) []byte {
+	const finBinary = 0x82
+	switch n := len(msg); {
+	case n <= 125:
+		b = append(b, finBinary, byte(n))
+	case n <= 0xffff:
+		b = append(b, finBinary, 126, byte(n>>8), byte(n))
+	default:
+		b = append(b, finBinary, 127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	return append(b, msg...)
+}
+
+// Write is coder/websocket's path (control frames, Hocuspocus messages).
+func (w *frameWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.corked {
-		*w.buf = append(*w.buf, p...)
-		return len(p), nil
-	}
 	return w.conn.Write(p)
 }
 
-func (w *corkWriter) cork() {
-	w.mu.Lock()
-	w.corked = true
-	w.buf = corkBufs.Get().(*[]byte)
-	w.mu.Unlock()
-}
-
-// uncork writes what was gathered (control frames written meanwhile by
-// other goroutines included) and returns to writing through.
-func (w *corkWriter) uncork() error {
+// writeAll writes msgs as frames in one write, blocking until they are out
+// or the socket's write deadline passes.
+func (w *frameWriter) writeAll(msgs [][]byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.corked = false
-	buf := w.buf
-	w.buf = nil
-	var err error
-	if len(*buf) > 0 {
-		_, err = w.conn.Write(*buf)
+	if w.closed.Load() {
+		return net.ErrClosed
 	}
-	if cap(*buf) <= maxPooledCork {
-		*buf = (*buf)[:0]
-		corkBufs.Put(buf)
+	buf := frameBufs.Get().(*[]byte)
+	b := (*buf)[:0]
+	for _, m := range msgs {
+		b = appendFrame(b, m)
+	}
+	_, err := w.conn.Write(b)
+	if cap(b) <= maxPooledFrameBuf {
+		*buf = b[:0]
+		frameBufs.Put(buf)
 	}
 	return err
 }
 
+// markClosed refuses data frames from now on. It does not wait for a
+// write in progress: CloseNow uses it to cut a stuck one.
+func (w *frameWriter) markClosed() { w.closed.Store(true) }
+
 // wsConn adapts a coder/websocket connection to sync.Conn.
 type wsConn struct {
-	c    *websocket.Conn
-	raw  net.Conn    // the hijacked TCP connection
-	cork *corkWriter // under c's write buffer
+	c   *websocket.Conn
+	raw net.Conn     // the hijacked TCP connection
+	fw  *frameWriter // under c's write buffer; writes data frames itself
 }
 
 var (
@@ -191,7 +206,7 @@ var (
 )
 
 func newWSConn(c *websocket.Conn, hw *hijackCapture) wsConn {
-	return wsConn{c: c, raw: hw.conn, cork: hw.cork}
+	return wsConn{c: c, raw: hw.conn, fw: hw.fw}
 }
 
 func (w wsConn) Read(ctx context.Context) ([]byte, error) {
@@ -211,18 +226,20 @@ func (w wsConn) Read(ctx context.Context) ([]byte, error) {
 	return b, nil
 }
 
+// Write sends one message through coder/websocket, for callers that share
+// the socket among several writers (Hocuspocus) and bound each write by
+// its context.
 func (w wsConn) Write(ctx context.Context, msg []byte) error {
 	return w.c.Write(ctx, websocket.MessageBinary, msg)
 }
 
-// WriteAll sends msgs in order, in one syscall when there are several,
-// failing if they are not on the wire by deadline. The deadline is set on
-// the socket rather than through a context: coder/websocket arms a timer
-// and a callback for every write with a context that can end. It is
-// cleared afterwards, so that a close frame sent later is not refused by a
-// stale one.
+// WriteAll sends msgs in order in one write, failing if they are not on
+// the wire by deadline. The deadline is set on the socket rather than
+// through a context (coder/websocket arms a timer and a callback for every
+// write with a context that can end) and cleared afterwards, so that a
+// control frame sent later is not refused by a stale one.
 func (w wsConn) WriteAll(deadline time.Time, msgs [][]byte) error {
-	if w.raw == nil || w.cork == nil {
+	if w.fw == nil {
 		ctx, cancel := context.WithDeadline(context.Background(), deadline)
 		defer cancel()
 		for _, m := range msgs {
@@ -236,29 +253,25 @@ func (w wsConn) WriteAll(deadline time.Time, msgs [][]byte) error {
 		return fmt.Errorf("set write deadline: %w", err)
 	}
 	defer func() { _ = w.raw.SetWriteDeadline(time.Time{}) }()
-	if len(msgs) == 1 {
-		return w.c.Write(context.Background(), websocket.MessageBinary, msgs[0])
+	if err := w.fw.writeAll(msgs); err != nil {
+		return fmt.Errorf("failed to write frames: %w", err)
 	}
-	w.cork.cork()
-	var err error
-	for _, m := range msgs {
-		if err = w.c.Write(context.Background(), websocket.MessageBinary, m); err != nil {
-			break
-		}
-	}
-	if uerr := w.cork.uncork(); err == nil && uerr != nil {
-		err = fmt.Errorf("failed to write frames: %w", uerr)
-	}
-	return err
+	return nil
 }
 
 func (w wsConn) Ping(ctx context.Context) error { return w.c.Ping(ctx) }
 
 func (w wsConn) Close(code int, reason string) error {
+	if w.fw != nil {
+		w.fw.markClosed()
+	}
 	return w.c.Close(websocket.StatusCode(code), reason)
 }
 
 func (w wsConn) CloseNow() error {
+	if w.fw != nil {
+		w.fw.markClosed()
+	}
 	if w.raw != nil {
 		_ = w.raw.Close() // unblocks a close handshake in progress
 	}
