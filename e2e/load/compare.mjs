@@ -5,7 +5,9 @@
 //   node e2e/load/compare.mjs [scenario…]        (default: all)
 //
 // Env: QUIRE_BIN, LOAD_BIN (prebuilt binaries; see run.sh), SERVERS
-// (default "quire,y-websocket"), OUT (folder for each run's JSON report).
+// (default "quire,y-websocket"), OUT (folder for each run's JSON report),
+// REPEAT (runs of each scenario on each server, alternating servers; the
+// machine is shared and noisy, so compare spreads, not single runs).
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -19,6 +21,7 @@ const scenarios = {
   idle5k: ['-idle', '-docs', '500', '-clients', '10', '-duration', '10s']
 }
 const servers = (process.env.SERVERS || 'quire,y-websocket').split(',')
+const repeat = Math.max(1, Number(process.env.REPEAT || 1))
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(scenarios)
 const out = process.env.OUT || path.join(process.env.TMPDIR || '/tmp', 'quire-load-results')
 mkdirSync(out, { recursive: true })
@@ -28,28 +31,29 @@ const rows = []
 for (const name of wanted) {
   const args = scenarios[name]
   if (!args) throw new Error(`unknown scenario ${name}: ${Object.keys(scenarios).join(', ')}`)
-  for (const server of servers) {
-    process.stderr.write(`== ${name} on ${server}\n`)
+  for (let run = 1; run <= repeat; run++) for (const server of servers) {
+    const label = repeat > 1 ? `${name} #${run}` : name
+    process.stderr.write(`== ${label} on ${server}\n`)
     const r = spawnSync(path.join(here, 'run.sh'), [server, '-json', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 })
     process.stderr.write(r.stderr.split('\n').filter(l => !l.includes('msg=connecting')).join('\n'))
     let rep
     try {
       rep = JSON.parse(r.stdout)
     } catch {
-      rows.push(`| ${name} | ${server} | run failed (exit ${r.status}) |`)
+      rows.push(`| ${label} | ${server} | run failed (exit ${r.status}) |`)
       continue
     }
-    writeFileSync(path.join(out, `${name}-${server}.json`), r.stdout)
+    writeFileSync(path.join(out, `${name}-${server}${repeat > 1 ? '-' + run : ''}.json`), r.stdout)
     const s = rep.server || {}
     const t = rep.tool || {}
     if (rep.mode === 'idle') {
-      rows.push(`| ${name} | ${server} | ${rep.connect.ok}/${rep.connections} idle | | | | ` +
+      rows.push(`| ${label} | ${server} | ${rep.connect.ok}/${rep.connections} idle | | | | ` +
         `RSS ${f(s.rss_start_mib)}→${f(s.rss_end_mib)} MiB: **${f(s.rss_per_conn_kib)} KiB/conn** | tool ${f(t.rss_per_conn_kib)} KiB/conn | ${rep.ok ? 'OK' : 'FAILED: ' + rep.failures.join('; ')} |`)
       continue
     }
     const l = rep.latency
     const d = rep.delivery
-    rows.push(`| ${name} | ${server} | ${f(rep.edits.per_second, 0)} edits/s | ` +
+    rows.push(`| ${label} | ${server} | ${f(rep.edits.per_second, 0)} edits/s | ` +
       `${f(l.p50_ms, 2)} / ${f(l.p95_ms, 2)} / ${f(l.p99_ms, 2)} / ${f(l.max_ms, 2)} | ` +
       `${d.delivered}/${d.expected}${d.live_expected !== d.expected ? ` (to open conns ${d.live_delivered}/${d.live_expected}; ${rep.disconnects} dropped)` : ''} | ${rep.verify.diverged}/${rep.verify.docs}${rep.verify.unverified ? ` (${rep.verify.unverified} unfetched)` : ''} | ` +
       `CPU ${f(s.cpu_seconds, 2)} s (${f(s.cpu_percent, 0)}%), ${f(s.cpu_us_per_delivered)} µs/delivered; RSS ${f(s.rss_connected_mib)}→${f(s.rss_end_mib)} MiB (peak ${f(s.peak_rss_mib)}) | ` +
