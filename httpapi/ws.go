@@ -11,6 +11,7 @@ import (
 	"net/url"
 	gosync "sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
@@ -119,7 +120,7 @@ func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		// reader loses nothing.
 		r = bufio.NewReaderSize(c, wsBufferSize)
 	}
-	h.fw = &frameWriter{conn: c}
+	h.fw = newFrameWriter(c)
 	return c, bufio.NewReadWriter(r, bufio.NewWriterSize(h.fw, wsBufferSize)), nil
 }
 
@@ -134,10 +135,27 @@ func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // frames (pings, pongs, close) through the buffer above this writer; each
 // arrives here whole, in one Write, because it fits that buffer and is
 // flushed at its end, so the mutex keeps frames from interleaving.
+//
+// tryWrite lets the room put a message on an idle connection's socket
+// itself, without waiting and without a goroutine; what the socket does
+// not take is kept in pending and goes first in the next write.
 type frameWriter struct {
 	conn   net.Conn
-	closed atomic.Bool // a close frame was sent or the socket cut: no more data frames
-	mu     gosync.Mutex
+	raw    syscall.RawConn // nil: no non-blocking attempts
+	closed atomic.Bool     // a close frame was sent or the socket cut: no more data frames
+
+	mu      gosync.Mutex
+	pending []byte // bytes of accepted frames not yet on the wire
+}
+
+func newFrameWriter(c net.Conn) *frameWriter {
+	w := &frameWriter{conn: c}
+	if sc, ok := c.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			w.raw = raw
+		}
+	}
+	return w
 }
 
 // frameBufs recycles write buffers: a connection holds none while idle.
@@ -145,6 +163,10 @@ var frameBufs = gosync.Pool{New: func() any { b := make([]byte, 0, 4096); return
 
 // maxPooledFrameBuf keeps one huge write from pinning its buffer in the pool.
 const maxPooledFrameBuf = 64 << 10
+
+// maxTryWrite bounds the messages the room writes itself; bigger ones go
+// through the session's writer goroutine.
+const maxTryWrite = 16 << 10
 
 // appendFrame appends msg as one unmasked, final binary frame (RFC 6455 §5.2).
 func appendFrame(b, msg []byte) []byte {
@@ -161,32 +183,93 @@ func appendFrame(b, msg []byte) []byte {
 	return append(b, msg...)
 }
 
-// Write is coder/websocket's path (control frames, Hocuspocus messages).
+func getFrameBuf() *[]byte { return frameBufs.Get().(*[]byte) }
+
+func putFrameBuf(buf *[]byte, b []byte) {
+	if cap(b) <= maxPooledFrameBuf {
+		*buf = b[:0]
+		frameBufs.Put(buf)
+	}
+}
+
+// Write is coder/websocket's path (control frames, Hocuspocus messages);
+// kept bytes of an accepted frame go first.
 func (w *frameWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if len(w.pending) > 0 {
+		_, err := w.conn.Write(w.pending)
+		w.pending = nil
+		if err != nil {
+			return 0, err
+		}
+	}
 	return w.conn.Write(p)
 }
 
-// writeAll writes msgs as frames in one write, blocking until they are out
-// or the socket's write deadline passes.
+// writeAll writes kept bytes and msgs as frames in one write, blocking
+// until they are out or the socket's write deadline passes.
 func (w *frameWriter) writeAll(msgs [][]byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed.Load() {
 		return net.ErrClosed
 	}
-	buf := frameBufs.Get().(*[]byte)
-	b := (*buf)[:0]
+	buf := getFrameBuf()
+	b := append((*buf)[:0], w.pending...)
+	w.pending = nil
 	for _, m := range msgs {
 		b = appendFrame(b, m)
 	}
-	_, err := w.conn.Write(b)
-	if cap(b) <= maxPooledFrameBuf {
-		*buf = b[:0]
-		frameBufs.Put(buf)
+	var err error
+	if len(b) > 0 {
+		_, err = w.conn.Write(b)
 	}
+	putFrameBuf(buf, b)
 	return err
+}
+
+// tryWrite writes msg as a frame if the socket takes it without waiting.
+// accepted: msg is the writer's now, all on the wire, or partly, with the
+// rest kept (then flush is set: a writeAll must follow). Not accepted:
+// nothing was written (the socket is full, another write is in progress,
+// or msg is big); send it with writeAll.
+func (w *frameWriter) tryWrite(msg []byte) (accepted, flush bool, err error) {
+	if w.raw == nil || len(msg) > maxTryWrite || !w.mu.TryLock() {
+		return false, false, nil
+	}
+	defer w.mu.Unlock()
+	if w.closed.Load() {
+		return false, false, net.ErrClosed
+	}
+	if len(w.pending) > 0 {
+		return false, false, nil
+	}
+	buf := getFrameBuf()
+	b := appendFrame((*buf)[:0], msg)
+	defer putFrameBuf(buf, b)
+	var n int
+	var werr error
+	cerr := w.raw.Write(func(fd uintptr) bool {
+		for {
+			n, werr = syscall.Write(int(fd), b)
+			if werr != syscall.EINTR {
+				return true // one attempt: never wait for the socket here
+			}
+		}
+	})
+	switch {
+	case cerr != nil:
+		return false, false, cerr
+	case werr == syscall.EAGAIN || (werr == nil && n <= 0):
+		return false, false, nil
+	case werr != nil:
+		return false, false, werr
+	case n < len(b):
+		w.pending = append([]byte(nil), b[n:]...)
+		return true, true, nil
+	}
+	return true, false, nil
 }
 
 // markClosed refuses data frames from now on. It does not wait for a
@@ -203,6 +286,7 @@ type wsConn struct {
 var (
 	_ qsync.Conn        = wsConn{}
 	_ qsync.BatchWriter = wsConn{}
+	_ qsync.TryWriter   = wsConn{}
 )
 
 func newWSConn(c *websocket.Conn, hw *hijackCapture) wsConn {
@@ -257,6 +341,14 @@ func (w wsConn) WriteAll(deadline time.Time, msgs [][]byte) error {
 		return fmt.Errorf("failed to write frames: %w", err)
 	}
 	return nil
+}
+
+// TryWrite implements sync.TryWriter.
+func (w wsConn) TryWrite(msg []byte) (accepted, flush bool, err error) {
+	if w.fw == nil {
+		return false, false, nil
+	}
+	return w.fw.tryWrite(msg)
 }
 
 func (w wsConn) Ping(ctx context.Context) error { return w.c.Ping(ctx) }

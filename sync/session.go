@@ -47,7 +47,8 @@ type session struct {
 	batch1      [1][]byte  // likewise for the writer's batch; used by the writer goroutine only
 	queuedBytes int
 	exempt      *outMsg // the one queued sync reply not counted against the limit
-	writing     bool    // the writer goroutine is running
+	writing     bool    // the writer goroutine (or a tryWrite) has the connection
+	unflushed   bool    // the transport keeps part of an accepted message (TryWriter)
 	ended       bool    // a close reason is set; nothing more is queued
 	drain       bool    // the writer sends what is queued, then closes
 	reason      CloseReason
@@ -86,7 +87,12 @@ func newSession(h *Hub, conn Conn, info SessionInfo) *session {
 // enqueue queues m for sending and reports whether it was accepted. Past the
 // byte limit the session is cut off (SlowConsumer) in the background: the
 // caller, usually the room, never blocks on a client.
-func (s *session) enqueue(m *outMsg) bool {
+func (s *session) enqueue(m *outMsg) bool { return s.send(m, false) }
+
+// send is enqueue; with inline, a message for an idle connection is put
+// on its socket by the caller if the socket takes it without waiting
+// (TryWriter), so no writer goroutine starts for it.
+func (s *session) send(m *outMsg, inline bool) bool {
 	s.mu.Lock()
 	if s.ended {
 		s.mu.Unlock()
@@ -118,6 +124,12 @@ func (s *session) enqueue(m *outMsg) bool {
 		s.end(SlowConsumer, "", false)
 		return false
 	}
+	if inline && !s.writing && len(s.queue) == 0 {
+		if tw, ok := s.conn.(TryWriter); ok {
+			s.tryWrite(tw, m) // unlocks s.mu
+			return true
+		}
+	}
 	s.queue = append(s.queue, m)
 	s.queuedBytes += len(m.data)
 	if !s.writing {
@@ -126,6 +138,48 @@ func (s *session) enqueue(m *outMsg) bool {
 	}
 	s.mu.Unlock()
 	return true
+}
+
+// tryWrite sends m on an idle connection from the caller's goroutine.
+// Called with s.mu held, which it releases; while writing is set the
+// connection is the caller's. Whatever is left to do (the part of m the
+// socket did not take, m itself, or the close of a session that ended
+// meanwhile) goes to the writer goroutine.
+func (s *session) tryWrite(tw TryWriter, m *outMsg) {
+	s.writing = true
+	s.mu.Unlock()
+	accepted, flush, err := tw.TryWrite(m.data)
+	if err != nil {
+		s.mu.Lock()
+		s.writing = false
+		s.mu.Unlock()
+		s.end(WriteFailed, err.Error(), false)
+		return
+	}
+	if accepted {
+		s.hub.metrics.MessageSent(len(m.data))
+	}
+	s.mu.Lock()
+	if !accepted {
+		s.queue = append(s.queue, m)
+		s.queuedBytes += len(m.data)
+	}
+	s.unflushed = flush
+	if accepted && !flush && !s.ended {
+		s.writing = false
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	go s.writeLoop()
+}
+
+// TryWriter is an optional fast path of a Conn: TryWrite sends msg only if
+// it can without waiting. accepted: msg is the transport's now (on the
+// wire, or partly and the rest is kept to go first); flush: bytes are
+// kept, so a WriteAll must follow. Not accepted: nothing was sent.
+type TryWriter interface {
+	TryWrite(msg []byte) (accepted, flush bool, err error)
 }
 
 // end records why the session ends (the first reason wins) and closes the
@@ -250,7 +304,7 @@ func (s *session) writeLoop() {
 			s.closeConn()
 			return
 		}
-		if len(s.queue) == 0 {
+		if len(s.queue) == 0 && !s.unflushed {
 			s.writing = false
 			drain := s.drain
 			s.queue = s.queue1[:0] // release a grown backing array while idle
@@ -273,6 +327,7 @@ func (s *session) writeLoop() {
 		}
 		s.queue = s.queue[n:]
 		s.queuedBytes -= size
+		s.unflushed = false // WriteAll sends what the transport kept first
 		s.mu.Unlock()
 
 		err := s.write(batch)
