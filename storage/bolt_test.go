@@ -602,3 +602,62 @@ func BenchmarkListDocs(b *testing.B) {
 		})
 	}
 }
+
+// TestAppendMovesUpdatedToTheSecond: appends within updatedResolution of
+// the recorded Updated leave it (and the updated index) alone; a later
+// one moves both, and ListDocs by updated follows.
+func TestAppendMovesUpdatedToTheSecond(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	path := filepath.Join(t.TempDir(), "quire.db")
+	s, err := OpenBolt(path, BoltOptions{NoSync: true, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+		checkBoltFile(t, path)
+	}()
+	mustCreate(t, s, DocMeta{ID: "a"})
+	now = now.Add(time.Minute)
+	mustCreate(t, s, DocMeta{ID: "b"})
+	order := func() string {
+		metas, _, err := s.ListDocs(context.Background(), ListOptions{Sort: SortUpdated})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, m := range metas {
+			ids = append(ids, m.ID)
+		}
+		return strings.Join(ids, ",")
+	}
+	if got := order(); got != "b,a" {
+		t.Fatalf("order %s, want b,a", got)
+	}
+	now = now.Add(time.Minute)
+	mustAppend(t, s, Entry{"a", upd("1")})
+	created := now
+	if got := mustGet(t, s, "a").Updated; !got.Equal(created) {
+		t.Fatalf("Updated %v after the first append, want %v", got, created)
+	}
+	now = now.Add(updatedResolution - time.Millisecond)
+	mustAppend(t, s, Entry{"a", upd("2")})
+	if got := mustGet(t, s, "a").Updated; !got.Equal(created) {
+		t.Fatalf("Updated moved to %v within the resolution", got)
+	}
+	now = now.Add(time.Millisecond)
+	mustAppend(t, s, Entry{"b", upd("3")}, Entry{"a", upd("4")})
+	if got := mustGet(t, s, "a").Updated; !got.Equal(now) {
+		t.Fatalf("Updated %v after a second, want %v", got, now)
+	}
+	if got := order(); got != "a,b" { // same time: by id
+		t.Fatalf("order %s after both moved, want a,b", got)
+	}
+	now = now.Add(time.Hour)
+	mustAppend(t, s, Entry{"b", upd("5")})
+	if got := order(); got != "b,a" {
+		t.Fatalf("order %s after b's append, want b,a", got)
+	}
+}

@@ -42,7 +42,7 @@ type DocMeta struct {
 	ID      string    // UUID, or the name a client opened when creation on first connect is allowed
 	Title   string    // free text; defaults to the ID
 	Created time.Time // UTC
-	Updated time.Time // UTC; time of the last append or rename (not compaction: it changes no content)
+	Updated time.Time // UTC; time of the last append or rename (not compaction: it changes no content), to the second: appends within a second of it leave it
 	Size    int64     // bytes held: snapshot plus log entries; maintained by the store
 }
 
