@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // BenchmarkEditFanOut measures one edit through the whole server: sent by
@@ -78,7 +80,7 @@ func BenchmarkWSWrite(b *testing.B) {
 					_, err = server.raw.Write(frame)
 				case "context":
 					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-					err = server.Write(ctx, msg)
+					err = server.c.Write(ctx, websocket.MessageBinary, msg)
 					cancel()
 				case "deadline":
 					err = server.WriteAll(time.Now().Add(10*time.Second), batch[:1])

@@ -192,8 +192,8 @@ func putFrameBuf(buf *[]byte, b []byte) {
 	}
 }
 
-// Write is coder/websocket's path (control frames, Hocuspocus messages);
-// kept bytes of an accepted frame go first.
+// Write is coder/websocket's path (control frames only: wsConn sends every
+// data frame through writeAll); kept bytes of an accepted frame go first.
 func (w *frameWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -208,13 +208,20 @@ func (w *frameWriter) Write(p []byte) (int, error) {
 }
 
 // writeAll writes kept bytes and msgs as frames in one write, blocking
-// until they are out or the socket's write deadline passes.
-func (w *frameWriter) writeAll(msgs [][]byte) error {
+// until they are out or deadline passes. The deadline is set on the socket
+// under the mutex and cleared after, so writers sharing the socket
+// (Hocuspocus documents) each get their own, and a control frame written
+// later by coder/websocket never meets a stale one.
+func (w *frameWriter) writeAll(deadline time.Time, msgs [][]byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed.Load() {
 		return net.ErrClosed
 	}
+	if err := w.conn.SetWriteDeadline(deadline); err != nil {
+		return fmt.Errorf("set write deadline: %w", err)
+	}
+	defer func() { _ = w.conn.SetWriteDeadline(time.Time{}) }()
 	buf := getFrameBuf()
 	b := append((*buf)[:0], w.pending...)
 	w.pending = nil
@@ -310,18 +317,25 @@ func (w wsConn) Read(ctx context.Context) ([]byte, error) {
 	return b, nil
 }
 
-// Write sends one message through coder/websocket, for callers that share
-// the socket among several writers (Hocuspocus) and bound each write by
-// its context.
+// Write sends one message by the context's deadline (its cancellation is
+// not watched: callers bound writes by deadlines). It takes the same path
+// as WriteAll: once data frames bypass coder/websocket, all of them must,
+// or a frame of ours could land between the pieces of one of its own.
 func (w wsConn) Write(ctx context.Context, msg []byte) error {
-	return w.c.Write(ctx, websocket.MessageBinary, msg)
+	if w.fw == nil {
+		return w.c.Write(ctx, websocket.MessageBinary, msg)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	deadline, _ := ctx.Deadline()
+	return w.WriteAll(deadline, [][]byte{msg})
 }
 
 // WriteAll sends msgs in order in one write, failing if they are not on
 // the wire by deadline. The deadline is set on the socket rather than
-// through a context (coder/websocket arms a timer and a callback for every
-// write with a context that can end) and cleared afterwards, so that a
-// control frame sent later is not refused by a stale one.
+// through a context: coder/websocket arms a timer and a callback for every
+// write with a context that can end.
 func (w wsConn) WriteAll(deadline time.Time, msgs [][]byte) error {
 	if w.fw == nil {
 		ctx, cancel := context.WithDeadline(context.Background(), deadline)
@@ -333,11 +347,7 @@ func (w wsConn) WriteAll(deadline time.Time, msgs [][]byte) error {
 		}
 		return nil
 	}
-	if err := w.raw.SetWriteDeadline(deadline); err != nil {
-		return fmt.Errorf("set write deadline: %w", err)
-	}
-	defer func() { _ = w.raw.SetWriteDeadline(time.Time{}) }()
-	if err := w.fw.writeAll(msgs); err != nil {
+	if err := w.fw.writeAll(deadline, msgs); err != nil {
 		return fmt.Errorf("failed to write frames: %w", err)
 	}
 	return nil

@@ -365,6 +365,27 @@ func (s *hpSocket) write(ctx context.Context, frame []byte) error {
 	return err
 }
 
+// writeAll sends frames in order by deadline, in one write where the
+// transport can (BatchWriter).
+func (s *hpSocket) writeAll(deadline time.Time, frames [][]byte) error {
+	var err error
+	if bw, ok := s.conn.(BatchWriter); ok {
+		err = bw.WriteAll(deadline, frames)
+	} else {
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		for _, f := range frames {
+			if err = s.conn.Write(ctx, f); err != nil {
+				break
+			}
+		}
+		cancel()
+	}
+	if err == nil {
+		s.lastWrite.Store(time.Now().UnixNano())
+	}
+	return err
+}
+
 // sendAsync queues a message that no session carries; past the queue's
 // byte limit it is dropped (stateless messages promise no delivery).
 func (s *hpSocket) sendAsync(frame []byte) {
@@ -481,7 +502,10 @@ type hpDoc struct {
 	served  chan struct{} // Hub.Serve returned: nobody reads inbox any more
 }
 
-var _ Conn = (*hpDoc)(nil)
+var (
+	_ Conn        = (*hpDoc)(nil)
+	_ BatchWriter = (*hpDoc)(nil)
+)
 
 // detach ends the document's attachment (client CLOSE, session end) and
 // reports whether this call did it.
@@ -551,6 +575,21 @@ func (d *hpDoc) Write(ctx context.Context, msg []byte) error {
 	default:
 	}
 	return d.sock.write(ctx, hpAddressed(d.address, msg))
+}
+
+// WriteAll implements BatchWriter: the document's backlog goes out in one
+// write, each message with its address.
+func (d *hpDoc) WriteAll(deadline time.Time, msgs [][]byte) error {
+	select {
+	case <-d.closed:
+		return nil
+	default:
+	}
+	frames := make([][]byte, len(msgs))
+	for i, m := range msgs {
+		frames[i] = hpAddressed(d.address, m)
+	}
+	return d.sock.writeAll(deadline, frames)
 }
 
 func (d *hpDoc) Ping(ctx context.Context) error { return d.sock.probe(ctx) }
