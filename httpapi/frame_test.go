@@ -155,3 +155,26 @@ func TestTryWriteKeepsWhatTheSocketRefuses(t *testing.T) {
 	}
 	t.Logf("%d messages accepted before the socket was full; last one kept in part: %v", len(sent)-1, flush)
 }
+
+// coder/websocket sends close frames of its own (here 1009 for a message
+// over the read limit): no data frame of ours may follow one.
+func TestNoDataFrameAfterCodersCloseFrame(t *testing.T) {
+	server, client := wsPair(t)
+	server.c.SetReadLimit(10)
+	go func() { _ = client.Write(context.Background(), websocket.MessageBinary, make([]byte, 100)) }()
+	if _, err := server.Read(context.Background()); err == nil {
+		t.Fatal("a message over the read limit was read")
+	}
+	if err := server.WriteAll(time.Now().Add(time.Second), [][]byte{[]byte("late")}); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("WriteAll after the close frame: %v, want net.ErrClosed", err)
+	}
+	if accepted, _, _ := server.TryWrite([]byte("late")); accepted {
+		t.Error("TryWrite accepted a data frame after the close frame")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _, err := client.Read(ctx)
+	if code := websocket.CloseStatus(err); code != websocket.StatusMessageTooBig {
+		t.Errorf("client read %v, want the 1009 close and nothing before it", err)
+	}
+}

@@ -197,6 +197,11 @@ func putFrameBuf(buf *[]byte, b []byte) {
 func (w *frameWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if len(p) > 0 && p[0]&0x0f == 0x8 {
+		// coder/websocket sends close frames of its own too (1009, 1002,
+		// the reply to the peer's): no data frame may follow one.
+		w.closed.Store(true)
+	}
 	if len(w.pending) > 0 {
 		_, err := w.conn.Write(w.pending)
 		w.pending = nil

@@ -124,7 +124,7 @@ func (s *session) send(m *outMsg, inline bool) bool {
 		s.end(SlowConsumer, "", false)
 		return false
 	}
-	if inline && !s.writing && len(s.queue) == 0 {
+	if inline && !m.syncReply && !s.writing && len(s.queue) == 0 { // a reply may be exempt: it goes through the queue
 		if tw, ok := s.conn.(TryWriter); ok {
 			s.tryWrite(tw, m) // unlocks s.mu
 			return true
@@ -153,7 +153,11 @@ func (s *session) tryWrite(tw TryWriter, m *outMsg) {
 		s.mu.Lock()
 		s.writing = false
 		s.mu.Unlock()
-		s.end(WriteFailed, err.Error(), false)
+		if !s.end(WriteFailed, err.Error(), false) {
+			// It had ended meanwhile, leaving the close to the writer
+			// it saw (this call): close it here, off the room's goroutine.
+			go s.closeConn()
+		}
 		return
 	}
 	if accepted {

@@ -189,3 +189,37 @@ func waitInFlight(t *testing.T, s *session) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// tryConn's TryWrite blocks until released, then fails (a peer reset).
+type tryConn struct {
+	*pipeConn
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (c *tryConn) TryWrite(msg []byte) (bool, bool, error) {
+	close(c.entered)
+	<-c.release
+	return false, false, errors.New("write: connection reset by peer")
+}
+
+// A session that ends (its reader saw the peer go) while the room's inline
+// write is on the socket, which then fails, must still close: the end left
+// the close to the writer, and the writer was that inline write.
+func TestInlineWriteErrorAfterConcurrentEndCloses(t *testing.T) {
+	h := testHub(1 << 20)
+	c := &tryConn{pipeConn: newPipeConn(), entered: make(chan struct{}), release: make(chan struct{})}
+	s := newSession(h, c, SessionInfo{})
+	done := make(chan struct{})
+	go func() { s.send(msg(10), true); close(done) }() // the room
+	<-c.entered
+	s.end(ClientClosed, "", false) // the reader, meanwhile
+	close(c.release)
+	<-done
+	select {
+	case <-s.connClosed:
+	case <-time.After(stuckWriteGrace + 2*time.Second):
+		s.mu.Lock()
+		t.Fatalf("connection never closed: writing=%v ended=%v", s.writing, s.ended)
+	}
+}
