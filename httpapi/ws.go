@@ -93,17 +93,22 @@ func (a *api) serveWS(w http.ResponseWriter, r *http.Request) {
 //
 // It also swaps net/http's 4 KiB read and write buffers for small ones:
 // they live as long as the connection, and idle connections are the common
-// case. Messages bigger than a buffer bypass it, so this costs at most one
-// extra syscall for a large message. Under the write buffer sits the
-// frameWriter that writes the session's data frames (see there).
+// case. Messages bigger than the read buffer bypass it, so this costs at
+// most one extra syscall for a large message. Under the write buffer sits
+// the frameWriter that writes every data frame itself (see there).
 type hijackCapture struct {
 	http.ResponseWriter
 	conn net.Conn
 	fw   *frameWriter
 }
 
-// wsBufferSize is the size of each connection's read and write buffers.
+// wsBufferSize is the size of each connection's read buffer.
 const wsBufferSize = 1024
+
+// wsWriteBufferSize is the size of the write buffer coder/websocket gets:
+// only its control frames go through it (at most 127 bytes from a server),
+// and frameWriter relies on each fitting it whole.
+const wsWriteBufferSize = 256
 
 func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
@@ -121,7 +126,7 @@ func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		r = bufio.NewReaderSize(c, wsBufferSize)
 	}
 	h.fw = newFrameWriter(c)
-	return c, bufio.NewReadWriter(r, bufio.NewWriterSize(h.fw, wsBufferSize)), nil
+	return c, bufio.NewReadWriter(r, bufio.NewWriterSize(h.fw, wsWriteBufferSize)), nil
 }
 
 // frameWriter owns the bytes written to one WebSocket's TCP connection.

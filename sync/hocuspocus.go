@@ -366,20 +366,9 @@ func (s *hpSocket) write(ctx context.Context, frame []byte) error {
 }
 
 // writeAll sends frames in order by deadline, in one write where the
-// transport can (BatchWriter).
+// transport can.
 func (s *hpSocket) writeAll(deadline time.Time, frames [][]byte) error {
-	var err error
-	if bw, ok := s.conn.(BatchWriter); ok {
-		err = bw.WriteAll(deadline, frames)
-	} else {
-		ctx, cancel := context.WithDeadline(context.Background(), deadline)
-		for _, f := range frames {
-			if err = s.conn.Write(ctx, f); err != nil {
-				break
-			}
-		}
-		cancel()
-	}
+	err := writeAll(s.conn, deadline, frames)
 	if err == nil {
 		s.lastWrite.Store(time.Now().UnixNano())
 	}

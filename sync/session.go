@@ -367,14 +367,18 @@ type BatchWriter interface {
 
 // write sends msgs within WriteTimeout.
 func (s *session) write(msgs [][]byte) error {
-	deadline := time.Now().Add(s.hub.cfg.WriteTimeout)
-	if bw, ok := s.conn.(BatchWriter); ok {
+	return writeAll(s.conn, time.Now().Add(s.hub.cfg.WriteTimeout), msgs)
+}
+
+// writeAll sends msgs on c by deadline, in one write where c can.
+func writeAll(c Conn, deadline time.Time, msgs [][]byte) error {
+	if bw, ok := c.(BatchWriter); ok {
 		return bw.WriteAll(deadline, msgs)
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	for _, m := range msgs {
-		if err := s.conn.Write(ctx, m); err != nil {
+		if err := c.Write(ctx, m); err != nil {
 			return err
 		}
 	}
