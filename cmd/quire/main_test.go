@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"io"
+	"log/slog"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -103,5 +105,26 @@ func TestHocuspocusKeepaliveFlags(t *testing.T) {
 		if _, err := parseFlags(args); err == nil {
 			t.Errorf("%q accepted", args)
 		}
+	}
+}
+
+func TestSetMaxProcs(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	setMaxProcs(3, log)
+	if got := runtime.GOMAXPROCS(0); got != 3 {
+		t.Errorf("--max-procs 3: GOMAXPROCS %d", got)
+	}
+	t.Setenv("GOMAXPROCS", "")
+	runtime.GOMAXPROCS(2)
+	setMaxProcs(0, log)
+	if got := runtime.GOMAXPROCS(0); got != minDefaultProcs {
+		t.Errorf("default on 2 procs: GOMAXPROCS %d, want %d", got, minDefaultProcs)
+	}
+	t.Setenv("GOMAXPROCS", "2")
+	runtime.GOMAXPROCS(2)
+	setMaxProcs(0, log)
+	if got := runtime.GOMAXPROCS(0); got != 2 {
+		t.Errorf("GOMAXPROCS=2 in the environment: GOMAXPROCS %d, want it kept", got)
 	}
 }
