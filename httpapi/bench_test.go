@@ -77,7 +77,7 @@ func BenchmarkWSWrite(b *testing.B) {
 				var err error
 				switch mode {
 				case "syscall":
-					_, err = server.raw.Write(frame)
+					_, err = server.fw.conn.Write(frame)
 				case "context":
 					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 					err = server.c.Write(ctx, websocket.MessageBinary, msg)

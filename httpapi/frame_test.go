@@ -20,13 +20,12 @@ func wsPair(tb testing.TB) (wsConn, *websocket.Conn) {
 	tb.Helper()
 	conns := make(chan wsConn, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hw := &hijackCapture{ResponseWriter: w}
-		c, err := websocket.Accept(hw, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+		c, err := acceptWS(w, r)
 		if err != nil {
 			tb.Error(err)
 			return
 		}
-		conns <- newWSConn(c, hw)
+		conns <- c
 	}))
 	tb.Cleanup(srv.Close)
 	client, _, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"), nil)

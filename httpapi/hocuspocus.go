@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/coder/websocket"
 	"github.com/go-chi/chi/v5"
 
 	qsync "github.com/quire/quire/sync"
@@ -47,22 +46,13 @@ func restAuthorizer(rest *REST) qsync.Authorizer {
 // per document inside the protocol (each provider sends its token), so the
 // upgrade itself only checks the Origin.
 func (a *api) serveHocuspocus(w http.ResponseWriter, r *http.Request, hp *qsync.Hocuspocus) {
-	if !a.origins.allows(r) {
-		a.log.Warn("websocket origin refused", "origin", r.Header.Get("Origin"), "host", r.Host, "remote", r.RemoteAddr)
-		writeError(w, http.StatusForbidden, "origin_not_allowed",
-			fmt.Sprintf("origin %q may not open WebSockets here; add it to --allowed-origins", r.Header.Get("Origin")))
+	if !a.allowOrigin(w, r) {
 		return
 	}
-	hw := &hijackCapture{ResponseWriter: w}
-	c, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
-		InsecureSkipVerify: true, // the origin was checked above, with our own rules
-		CompressionMode:    websocket.CompressionDisabled,
-	})
-	if err != nil {
-		a.log.Info("websocket upgrade failed", "remote", r.RemoteAddr, "err", err)
-		return // Accept wrote the HTTP error
+	conn, ok := a.upgrade(w, r)
+	if !ok {
+		return
 	}
-	c.SetReadLimit(a.cfg.MaxMessageBytes)
 	// As for /ws: a fresh goroutine with a small stack reads the socket.
-	go hp.Serve(context.Background(), newWSConn(c, hw), r.RemoteAddr)
+	go hp.Serve(context.Background(), conn, r.RemoteAddr)
 }

@@ -35,10 +35,7 @@ func (a *api) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_document_id", err.Error())
 		return
 	}
-	if !a.origins.allows(r) {
-		a.log.Warn("websocket origin refused", "origin", r.Header.Get("Origin"), "host", r.Host, "remote", r.RemoteAddr)
-		writeError(w, http.StatusForbidden, "origin_not_allowed",
-			fmt.Sprintf("origin %q may not open WebSockets here; add it to --allowed-origins", r.Header.Get("Origin")))
+	if !a.allowOrigin(w, r) {
 		return
 	}
 	info := qsync.SessionInfo{RemoteAddr: r.RemoteAddr}
@@ -61,22 +58,15 @@ func (a *api) serveWS(w http.ResponseWriter, r *http.Request) {
 			info.ReadOnly = true
 		}
 	}
-	hw := &hijackCapture{ResponseWriter: w}
-	c, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
-		InsecureSkipVerify: true, // the origin was checked above, with our own rules
-		CompressionMode:    websocket.CompressionDisabled,
-	})
-	if err != nil {
-		a.log.Info("websocket upgrade failed", "remote", r.RemoteAddr, "err", err)
-		return // Accept wrote the HTTP error
+	conn, ok := a.upgrade(w, r)
+	if !ok {
+		return
 	}
-	c.SetReadLimit(a.cfg.MaxMessageBytes)
 	// The session runs on a fresh goroutine and this handler returns: the
 	// handler's goroutine has grown a deep stack parsing the request, and
 	// the request itself would stay referenced. A new goroutine starts
 	// small, which roughly halves the memory an idle connection holds.
 	// (net/http does not track hijacked connections, so returning is fine.)
-	conn := newWSConn(c, hw)
 	if refuse != 0 {
 		// Refused after the upgrade, with a close code: browsers hide HTTP
 		// statuses from WebSocket clients, and 4401/4403 stop y-websocket
@@ -85,6 +75,45 @@ func (a *api) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	go a.hub.Serve(context.Background(), docID, conn, info)
+}
+
+// allowOrigin refuses, with 403 and a JSON body, a WebSocket from an
+// origin the configuration does not allow.
+func (a *api) allowOrigin(w http.ResponseWriter, r *http.Request) bool {
+	if a.origins.allows(r) {
+		return true
+	}
+	a.log.Warn("websocket origin refused", "origin", r.Header.Get("Origin"), "host", r.Host, "remote", r.RemoteAddr)
+	writeError(w, http.StatusForbidden, "origin_not_allowed",
+		fmt.Sprintf("origin %q may not open WebSockets here; add it to --allowed-origins", r.Header.Get("Origin")))
+	return false
+}
+
+// upgrade accepts a WebSocket whose origin allowOrigin has passed, with
+// the configured read limit; on failure the HTTP error is written.
+func (a *api) upgrade(w http.ResponseWriter, r *http.Request) (wsConn, bool) {
+	conn, err := acceptWS(w, r)
+	if err != nil {
+		a.log.Info("websocket upgrade failed", "remote", r.RemoteAddr, "err", err)
+		return wsConn{}, false
+	}
+	conn.c.SetReadLimit(a.cfg.MaxMessageBytes)
+	return conn, true
+}
+
+// acceptWS upgrades r to a WebSocket with our buffers and frameWriter
+// (see hijackCapture). It skips coder/websocket's origin check: callers
+// check origins with their own rules.
+func acceptWS(w http.ResponseWriter, r *http.Request) (wsConn, error) {
+	hw := &hijackCapture{ResponseWriter: w}
+	c, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
+		InsecureSkipVerify: true,
+		CompressionMode:    websocket.CompressionDisabled,
+	})
+	if err != nil {
+		return wsConn{}, err // Accept wrote the HTTP error
+	}
+	return wsConn{c: c, fw: hw.fw}, nil
 }
 
 // hijackCapture keeps the raw connection coder/websocket hijacks, so that
@@ -98,8 +127,7 @@ func (a *api) serveWS(w http.ResponseWriter, r *http.Request) {
 // the frameWriter that writes every data frame itself (see there).
 type hijackCapture struct {
 	http.ResponseWriter
-	conn net.Conn
-	fw   *frameWriter
+	fw *frameWriter // set by Hijack
 }
 
 // wsBufferSize is the size of each connection's read buffer.
@@ -115,7 +143,6 @@ func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return c, brw, err
 	}
-	h.conn = c
 	if err := brw.Writer.Flush(); err != nil {
 		return c, brw, err
 	}
@@ -295,9 +322,8 @@ func (w *frameWriter) markClosed() { w.closed.Store(true) }
 
 // wsConn adapts a coder/websocket connection to sync.Conn.
 type wsConn struct {
-	c   *websocket.Conn
-	raw net.Conn     // the hijacked TCP connection
-	fw  *frameWriter // under c's write buffer; writes data frames itself
+	c  *websocket.Conn
+	fw *frameWriter // under c's write buffer, on the hijacked connection; writes data frames itself
 }
 
 var (
@@ -305,10 +331,6 @@ var (
 	_ qsync.BatchWriter = wsConn{}
 	_ qsync.TryWriter   = wsConn{}
 )
-
-func newWSConn(c *websocket.Conn, hw *hijackCapture) wsConn {
-	return wsConn{c: c, raw: hw.conn, fw: hw.fw}
-}
 
 func (w wsConn) Read(ctx context.Context) ([]byte, error) {
 	typ, b, err := w.c.Read(ctx)
@@ -332,9 +354,6 @@ func (w wsConn) Read(ctx context.Context) ([]byte, error) {
 // as WriteAll: once data frames bypass coder/websocket, all of them must,
 // or a frame of ours could land between the pieces of one of its own.
 func (w wsConn) Write(ctx context.Context, msg []byte) error {
-	if w.fw == nil {
-		return w.c.Write(ctx, websocket.MessageBinary, msg)
-	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -347,16 +366,6 @@ func (w wsConn) Write(ctx context.Context, msg []byte) error {
 // through a context: coder/websocket arms a timer and a callback for every
 // write with a context that can end.
 func (w wsConn) WriteAll(deadline time.Time, msgs [][]byte) error {
-	if w.fw == nil {
-		ctx, cancel := context.WithDeadline(context.Background(), deadline)
-		defer cancel()
-		for _, m := range msgs {
-			if err := w.Write(ctx, m); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 	if err := w.fw.writeAll(deadline, msgs); err != nil {
 		return fmt.Errorf("failed to write frames: %w", err)
 	}
@@ -365,27 +374,18 @@ func (w wsConn) WriteAll(deadline time.Time, msgs [][]byte) error {
 
 // TryWrite implements sync.TryWriter.
 func (w wsConn) TryWrite(msg []byte) (accepted, flush bool, err error) {
-	if w.fw == nil {
-		return false, false, nil
-	}
 	return w.fw.tryWrite(msg)
 }
 
 func (w wsConn) Ping(ctx context.Context) error { return w.c.Ping(ctx) }
 
 func (w wsConn) Close(code int, reason string) error {
-	if w.fw != nil {
-		w.fw.markClosed()
-	}
+	w.fw.markClosed()
 	return w.c.Close(websocket.StatusCode(code), reason)
 }
 
 func (w wsConn) CloseNow() error {
-	if w.fw != nil {
-		w.fw.markClosed()
-	}
-	if w.raw != nil {
-		_ = w.raw.Close() // unblocks a close handshake in progress
-	}
+	w.fw.markClosed()
+	_ = w.fw.conn.Close() // unblocks a close handshake in progress
 	return w.c.CloseNow()
 }
