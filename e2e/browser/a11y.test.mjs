@@ -1,25 +1,14 @@
 // Accessibility: axe-core (the engine behind Lighthouse's accessibility audit) finds no
 // violations on any page, with collaborators present and with dialogs open.
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
-import { launchBrowser, personContext, startServer } from './harness.mjs'
+import { personContext, serverAndBrowser } from './harness.mjs'
 import { ALICE, BOB, focusEnd, newDocId, openEditor, waitForText } from './pages.mjs'
 
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 
-let server
-let launcher
-
-before(async () => {
-  server = await startServer()
-  launcher = await launchBrowser()
-})
-
-after(async () => {
-  if (launcher) await launcher.close()
-  if (server) await server.stop()
-})
+const env = serverAndBrowser()
 
 async function violations (page) {
   await page.addScriptTag({ path: axePath })
@@ -31,25 +20,25 @@ async function violations (page) {
 const options = { bypassCSP: true }
 
 test('no accessibility violations on the list, the editor, the demo and the dialogs', async () => {
-  const fresh = await personContext(launcher, null, options)
+  const fresh = await personContext(env.launcher, null, options)
   const welcome = await fresh.newPage()
-  await welcome.goto(`${server.baseURL}/d/${newDocId()}`)
+  await welcome.goto(`${env.server.baseURL}/d/${newDocId()}`)
   await welcome.getByRole('dialog', { name: 'Welcome to Quire' }).waitFor()
   assert.deepEqual(await violations(welcome), [], 'welcome dialog')
   await fresh.close()
 
-  const ctxA = await personContext(launcher, ALICE, options)
-  const ctxB = await personContext(launcher, BOB, options)
+  const ctxA = await personContext(env.launcher, ALICE, options)
+  const ctxB = await personContext(env.launcher, BOB, options)
 
   const list = await ctxA.newPage()
-  await list.goto(`${server.baseURL}/`)
+  await list.goto(`${env.server.baseURL}/`)
   await list.getByRole('heading', { name: 'Documents', exact: true }).waitFor()
   await list.waitForLoadState('networkidle')
   assert.deepEqual(await violations(list), [], 'document list')
 
   const docId = newDocId()
-  const a = await openEditor(ctxA, server.baseURL, docId)
-  const b = await openEditor(ctxB, server.baseURL, docId)
+  const a = await openEditor(ctxA, env.server.baseURL, docId)
+  const b = await openEditor(ctxB, env.server.baseURL, docId)
   await focusEnd(b)
   await b.keyboard.type('Accessible text')
   await waitForText(a, 'Accessible text')
@@ -60,7 +49,7 @@ test('no accessibility violations on the list, the editor, the demo and the dial
   assert.deepEqual(await violations(a), [], 'share dialog')
 
   const demo = await ctxB.newPage()
-  await demo.goto(`${server.baseURL}/demo/cursors`)
+  await demo.goto(`${env.server.baseURL}/demo/cursors`)
   await demo.getByRole('button', { name: 'Add note' }).click()
   await demo.locator('.note').first().waitFor()
   assert.deepEqual(await violations(demo), [], 'cursors demo')

@@ -1,8 +1,8 @@
 // A server that requires authentication (--admin-key): the API key prompt, share links
 // with editor and viewer tokens, and a bad link.
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { launchBrowser, personContext, screenshot, startServer, watchConsole } from './harness.mjs'
+import { personContext, screenshot, serverAndBrowser, watchConsole } from './harness.mjs'
 import { ALICE, BOB, blockTexts, focusEnd, waitForText, waitSaved } from './pages.mjs'
 
 const ADMIN_KEY = 'e2e-admin-key-' + Math.random().toString(36).slice(2)
@@ -10,18 +10,7 @@ const ADMIN_KEY = 'e2e-admin-key-' + Math.random().toString(36).slice(2)
 // REST request is refused too: both are what the test provokes.
 const ALLOWED_401 = [/status of 401 /]
 
-let server
-let launcher
-
-before(async () => {
-  server = await startServer({ flags: { '--admin-key': ADMIN_KEY } })
-  launcher = await launchBrowser()
-})
-
-after(async () => {
-  if (launcher) await launcher.close()
-  if (server) await server.stop()
-})
+const env = serverAndBrowser({ flags: { '--admin-key': ADMIN_KEY } })
 
 async function shareLink (page, button) {
   await page.getByRole('button', { name: 'Share' }).click()
@@ -35,10 +24,10 @@ async function shareLink (page, button) {
 }
 
 test('API key prompt, editor and view-only share links, and a bad link', async () => {
-  const ctxA = await personContext(launcher, ALICE)
+  const ctxA = await personContext(env.launcher, ALICE)
   const a = await ctxA.newPage()
   const problemsA = watchConsole(a, ALLOWED_401)
-  await a.goto(`${server.baseURL}/`)
+  await a.goto(`${env.server.baseURL}/`)
 
   // The list needs the key; a wrong one is refused, the right one is remembered.
   const prompt = a.getByRole('dialog', { name: 'API key needed' })
@@ -65,7 +54,7 @@ test('API key prompt, editor and view-only share links, and a bad link', async (
   assert.notEqual(new URL(viewerLink).searchParams.get('token'), new URL(editorLink).searchParams.get('token'))
 
   // An editor link lets Bob (no API key) edit.
-  const ctxB = await personContext(launcher, BOB)
+  const ctxB = await personContext(env.launcher, BOB)
   const b = await ctxB.newPage()
   const problemsB = watchConsole(b)
   await b.goto(editorLink)
@@ -78,7 +67,7 @@ test('API key prompt, editor and view-only share links, and a bad link', async (
   await waitSaved(b)
 
   // A view-only link: Carol reads along but cannot change anything.
-  const ctxC = await personContext(launcher, { name: 'Carol Diaz', color: '#7b3fe4' })
+  const ctxC = await personContext(env.launcher, { name: 'Carol Diaz', color: '#7b3fe4' })
   const c = await ctxC.newPage()
   const problemsC = watchConsole(c)
   await c.goto(viewerLink)
@@ -102,7 +91,7 @@ test('API key prompt, editor and view-only share links, and a bad link', async (
   await share.getByRole('button', { name: 'Done' }).click()
 
   // A made-up token: the server closes the connection for good and the page says why.
-  const ctxD = await personContext(launcher, { name: 'Dan', color: '#188038' })
+  const ctxD = await personContext(env.launcher, { name: 'Dan', color: '#188038' })
   const d = await ctxD.newPage()
   const problemsD = watchConsole(d, ALLOWED_401)
   const url = new URL(editorLink)
@@ -122,7 +111,7 @@ test('API key prompt, editor and view-only share links, and a bad link', async (
 
 test('a bare viewer link (the REST share url, ?token= only) opens read-only from the start', async () => {
   const rest = async (method, path, body) => {
-    const res = await fetch(`${server.baseURL}/api/v1${path}`, {
+    const res = await fetch(`${env.server.baseURL}/api/v1${path}`, {
       method,
       headers: { Authorization: `Bearer ${ADMIN_KEY}`, 'Content-Type': 'application/json' },
       body: body && JSON.stringify(body)
@@ -137,7 +126,7 @@ test('a bare viewer link (the REST share url, ?token= only) opens read-only from
   // Exactly the link the API hands out: no role=viewer next to the token.
   assert.equal(viewer.url, `/d/${doc.id}?token=${viewer.token}`)
 
-  const ctxV = await personContext(launcher, BOB)
+  const ctxV = await personContext(env.launcher, BOB)
   const v = await ctxV.newPage()
   const problemsV = watchConsole(v)
   // Record whether the page ever lets this viewer type, from the first render on.
@@ -147,7 +136,7 @@ test('a bare viewer link (the REST share url, ?token= only) opens read-only from
       if (document.querySelector('.prose[contenteditable="true"]')) window.__everEditable = true
     }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['contenteditable'] })
   })
-  await v.goto(`${server.baseURL}${viewer.url}`)
+  await v.goto(`${env.server.baseURL}${viewer.url}`)
   await waitSaved(v)
   await waitForText(v, 'Approved by the board.')
   await v.getByText('View only').waitFor()
@@ -162,10 +151,10 @@ test('a bare viewer link (the REST share url, ?token= only) opens read-only from
   await screenshot(v, 'auth', '03-bare-viewer-link')
 
   // The editor link from the API edits, without any role in the URL either.
-  const ctxE = await personContext(launcher, ALICE)
+  const ctxE = await personContext(env.launcher, ALICE)
   const e = await ctxE.newPage()
   const problemsE = watchConsole(e)
-  await e.goto(`${server.baseURL}${editor.url}`)
+  await e.goto(`${env.server.baseURL}${editor.url}`)
   await waitSaved(e)
   await e.locator('.editor-page[data-role="editor"]').waitFor()
   assert.equal(await e.getByText('View only').isVisible(), false)
@@ -173,7 +162,7 @@ test('a bare viewer link (the REST share url, ?token= only) opens read-only from
   await e.keyboard.type(' Signed.')
   await waitForText(v, 'Approved by the board. Signed.')
   await waitSaved(e)
-  const text = await (await fetch(`${server.baseURL}/api/v1/docs/${doc.id}/content?format=text`, { headers: { Authorization: `Bearer ${ADMIN_KEY}` } })).text()
+  const text = await (await fetch(`${env.server.baseURL}/api/v1/docs/${doc.id}/content?format=text`, { headers: { Authorization: `Bearer ${ADMIN_KEY}` } })).text()
   assert.equal(text.trim(), 'Approved by the board. Signed.')
 
   assert.deepEqual(problemsV, [])

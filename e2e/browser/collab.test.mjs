@@ -1,28 +1,17 @@
 // Two people edit one document in two isolated browser contexts against the real server.
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { launchBrowser, personContext, screenshot, startServer, watchConsole } from './harness.mjs'
+import { personContext, screenshot, serverAndBrowser, watchConsole } from './harness.mjs'
 import { ALICE, BOB, bodyHTML, focusEnd, newDocId, openEditor, blockTexts, tool, waitForNoText, waitForText, waitSaved } from './pages.mjs'
 
 
-let server
-let launcher
-
-before(async () => {
-  server = await startServer()
-  launcher = await launchBrowser()
-})
-
-after(async () => {
-  if (launcher) await launcher.close()
-  if (server) await server.stop()
-})
+const env = serverAndBrowser()
 
 test('first visit asks for a name and colour, then remembers them', async () => {
-  const context = await personContext(launcher, null)
+  const context = await personContext(env.launcher, null)
   const page = await context.newPage()
   const problems = watchConsole(page)
-  await page.goto(`${server.baseURL}/d/${newDocId()}`)
+  await page.goto(`${env.server.baseURL}/d/${newDocId()}`)
   const dialog = page.getByRole('dialog', { name: 'Welcome to Quire' })
   await dialog.waitFor()
   // An empty name is refused with a message.
@@ -47,10 +36,10 @@ test('first visit asks for a name and colour, then remembers them', async () => 
 
 test('two editors: live text, carets, formatting, collaborative undo, reload', async () => {
   const docId = newDocId()
-  const ctxA = await personContext(launcher, ALICE)
-  const ctxB = await personContext(launcher, BOB)
-  const a = await openEditor(ctxA, server.baseURL, docId)
-  const b = await openEditor(ctxB, server.baseURL, docId)
+  const ctxA = await personContext(env.launcher, ALICE)
+  const ctxB = await personContext(env.launcher, BOB)
+  const a = await openEditor(ctxA, env.server.baseURL, docId)
+  const b = await openEditor(ctxB, env.server.baseURL, docId)
   const problemsA = watchConsole(a)
   const problemsB = watchConsole(b)
 
@@ -114,8 +103,8 @@ test('two editors: live text, carets, formatting, collaborative undo, reload', a
   await screenshot(a, 'collab', '02-alice-sees-bob-selection')
 
   // A third person sees both carets, each with its name.
-  const ctxC = await personContext(launcher, { name: 'Carol Diaz', color: '#7b3fe4' })
-  const c = await openEditor(ctxC, server.baseURL, docId)
+  const ctxC = await personContext(env.launcher, { name: 'Carol Diaz', color: '#7b3fe4' })
+  const c = await openEditor(ctxC, env.server.baseURL, docId)
   await c.locator('.collab-caret-label', { hasText: ALICE.name }).waitFor()
   await c.locator('.collab-caret-label', { hasText: BOB.name }).waitFor()
   await c.getByRole('listitem', { name: ALICE.name }).waitFor()

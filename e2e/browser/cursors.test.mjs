@@ -1,25 +1,14 @@
 // The shared-cursors demo: pointers travel through awareness, notes through the document.
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { launchBrowser, personContext, screenshot, startServer, watchConsole } from './harness.mjs'
+import { personContext, screenshot, serverAndBrowser, watchConsole } from './harness.mjs'
 import { ALICE, BOB } from './pages.mjs'
 
-let server
-let launcher
-
-before(async () => {
-  server = await startServer()
-  launcher = await launchBrowser()
-})
-
-after(async () => {
-  if (launcher) await launcher.close()
-  if (server) await server.stop()
-})
+const env = serverAndBrowser()
 
 async function openDemo (context) {
   const page = await context.newPage()
-  await page.goto(`${server.baseURL}/demo/cursors`)
+  await page.goto(`${env.server.baseURL}/demo/cursors`)
   await page.locator('.sync-status[data-state="saved"]').waitFor()
   return page
 }
@@ -31,9 +20,9 @@ async function pointAt (page, fx, fy) {
 }
 
 test('pointers and notes are shared live; a pointer vanishes when its visitor leaves', async () => {
-  const ctxA = await personContext(launcher, ALICE)
+  const ctxA = await personContext(env.launcher, ALICE)
   // Bob has a smaller window: positions are relative to the board, so they still agree.
-  const ctxB = await personContext(launcher, BOB, { viewport: { width: 1000, height: 700 } })
+  const ctxB = await personContext(env.launcher, BOB, { viewport: { width: 1000, height: 700 } })
   const a = await openDemo(ctxA)
   const b = await openDemo(ctxB)
   const problemsA = watchConsole(a)

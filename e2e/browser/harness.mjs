@@ -2,6 +2,7 @@
 // directory, launches Debian's Chromium through playwright-core, and collects screenshots
 // and console problems. Every test file calls setup() once.
 import { mkdirSync } from 'node:fs'
+import { after, before } from 'node:test'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
@@ -31,6 +32,22 @@ export async function startServer ({ flags = {}, env = {} } = {}) {
  * Launches headless Chromium. playwright-core gives each launch a fresh temporary profile
  * (user-data-dir) and deletes it on close.
  */
+// serverAndBrowser starts a server (startServer's options) and a browser
+// before the file's tests and stops both after them; the returned object's
+// server and launcher are set once the tests run.
+export function serverAndBrowser (options) {
+  const env = { server: null, launcher: null }
+  before(async () => {
+    env.server = await startServer(options)
+    env.launcher = await launchBrowser()
+  })
+  after(async () => {
+    if (env.launcher) await env.launcher.close()
+    if (env.server) await env.server.stop()
+  })
+  return env
+}
+
 export async function launchBrowser () {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

@@ -1,31 +1,20 @@
 // One editor loses its network, keeps typing, comes back: both converge, nothing is lost.
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { launchBrowser, personContext, screenshot, startServer, watchConsole } from './harness.mjs'
+import { personContext, screenshot, serverAndBrowser, watchConsole } from './harness.mjs'
 import { ALICE, BOB, bodyHTML, blockTexts, focusEnd, newDocId, openEditor, waitForText, waitSaved } from './pages.mjs'
 
 // Provoked on purpose: the socket while offline or while the server is down.
 const ALLOWED = [/ERR_INTERNET_DISCONNECTED/, /WebSocket connection to .* failed/]
 
-let server
-let launcher
-
-before(async () => {
-  server = await startServer()
-  launcher = await launchBrowser()
-})
-
-after(async () => {
-  if (launcher) await launcher.close()
-  if (server) await server.stop()
-})
+const env = serverAndBrowser()
 
 test('offline edits are kept, sent on reconnect, and both editors converge', async () => {
   const docId = newDocId()
-  const ctxA = await personContext(launcher, ALICE)
-  const ctxB = await personContext(launcher, BOB)
-  const a = await openEditor(ctxA, server.baseURL, docId)
-  const b = await openEditor(ctxB, server.baseURL, docId)
+  const ctxA = await personContext(env.launcher, ALICE)
+  const ctxB = await personContext(env.launcher, BOB)
+  const a = await openEditor(ctxA, env.server.baseURL, docId)
+  const b = await openEditor(ctxB, env.server.baseURL, docId)
   const problemsA = watchConsole(a, ALLOWED)
   const problemsB = watchConsole(b, ALLOWED)
 
@@ -66,8 +55,8 @@ test('offline edits are kept, sent on reconnect, and both editors converge', asy
   await screenshot(b, 'offline', '02-converged')
 
   // And the server stored the merge: a fresh visitor sees the same document.
-  const ctxC = await personContext(launcher, { name: 'Carol', color: '#188038' })
-  const c = await openEditor(ctxC, server.baseURL, docId)
+  const ctxC = await personContext(env.launcher, { name: 'Carol', color: '#188038' })
+  const c = await openEditor(ctxC, env.server.baseURL, docId)
   await waitForText(c, 'Written offline by Alice.')
   assert.equal(await bodyHTML(c), html)
 
@@ -78,14 +67,14 @@ test('offline edits are kept, sent on reconnect, and both editors converge', asy
 
 test('while the server restarts, edits wait in the tab and are saved once it is back', async () => {
   const docId = newDocId()
-  const ctx = await personContext(launcher, ALICE)
-  const page = await openEditor(ctx, server.baseURL, docId)
+  const ctx = await personContext(env.launcher, ALICE)
+  const page = await openEditor(ctx, env.server.baseURL, docId)
   const problems = watchConsole(page, ALLOWED.concat([/ERR_CONNECTION_REFUSED/]))
   await focusEnd(page)
   await page.keyboard.type('Before the restart.')
   await waitSaved(page)
 
-  const restarting = server.restart()
+  const restarting = env.server.restart()
   await page.locator('.sync-status[data-state="reconnecting"], .sync-status[data-state="connecting"]').waitFor({ timeout: 20000 })
   await page.keyboard.press('Enter')
   await page.keyboard.type('Typed while the server was away.')
@@ -95,8 +84,8 @@ test('while the server restarts, edits wait in the tab and are saved once it is 
   await waitSaved(page, 30000)
   await screenshot(page, 'offline', '03-saved-after-server-restart')
 
-  const ctx2 = await personContext(launcher, BOB)
-  const fresh = await openEditor(ctx2, server.baseURL, docId)
+  const ctx2 = await personContext(env.launcher, BOB)
+  const fresh = await openEditor(ctx2, env.server.baseURL, docId)
   await waitForText(fresh, 'Typed while the server was away.')
   assert.deepEqual(await blockTexts(fresh), ['Before the restart.', 'Typed while the server was away.'])
   assert.deepEqual(problems, [])

@@ -1,29 +1,18 @@
 // Pages that need the REST API (/api/v1): the document list, live titles, view-only links,
 // Markdown import.
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { launchBrowser, personContext, screenshot, startServer, watchConsole } from './harness.mjs'
+import { personContext, screenshot, serverAndBrowser, watchConsole } from './harness.mjs'
 import { ALICE, BOB, blockTexts, focusEnd, newDocId, openEditor, waitForText, waitSaved } from './pages.mjs'
 
-let server
-let launcher
-
-before(async () => {
-  server = await startServer()
-  launcher = await launchBrowser()
-})
-
-after(async () => {
-  if (launcher) await launcher.close()
-  if (server) await server.stop()
-})
+const env = serverAndBrowser()
 
 async function openList (context) {
   const page = await context.newPage()
-  await page.goto(`${server.baseURL}/`)
+  await page.goto(`${env.server.baseURL}/`)
   return page
 }
 
@@ -32,8 +21,8 @@ function row (page, title) {
 }
 
 test('document list: empty state, create, live title, search, rename, delete', async () => {
-  const ctxA = await personContext(launcher, ALICE)
-  const ctxB = await personContext(launcher, BOB)
+  const ctxA = await personContext(env.launcher, ALICE)
+  const ctxB = await personContext(env.launcher, BOB)
   const list = await openList(ctxA)
   const problems = watchConsole(list)
 
@@ -64,13 +53,13 @@ test('document list: empty state, create, live title, search, rename, delete', a
   await waitSaved(editorA)
 
   // The list shows it, with one more document to search among.
-  const other = await (await fetch(`${server.baseURL}/api/v1/docs`, {
+  const other = await (await fetch(`${env.server.baseURL}/api/v1/docs`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ title: 'Meeting notes' })
   })).json()
   assert.ok(other.id)
-  await editorA.goto(`${server.baseURL}/`)
+  await editorA.goto(`${env.server.baseURL}/`)
   await row(editorA, 'Quarterly plan').waitFor()
   await row(editorA, 'Meeting notes').waitFor()
   // Bob is still in "Quarterly plan": the list counts live editors.
@@ -89,7 +78,7 @@ test('document list: empty state, create, live title, search, rename, delete', a
   await renameDialog.getByLabel('Title').fill('Weekly sync')
   await renameDialog.getByRole('button', { name: 'Rename' }).click()
   await row(editorA, 'Weekly sync').waitFor()
-  const renamed = await (await fetch(`${server.baseURL}/api/v1/docs/${other.id}`)).json()
+  const renamed = await (await fetch(`${env.server.baseURL}/api/v1/docs/${other.id}`)).json()
   assert.equal(renamed.title, 'Weekly sync')
 
   // Delete asks first; cancelling keeps the document.
@@ -102,7 +91,7 @@ test('document list: empty state, create, live title, search, rename, delete', a
   await row(editorA, 'Weekly sync').getByRole('button', { name: 'Delete “Weekly sync”' }).click()
   await confirm.getByRole('button', { name: 'Delete' }).click()
   await row(editorA, 'Weekly sync').waitFor({ state: 'detached' })
-  assert.equal((await fetch(`${server.baseURL}/api/v1/docs/${other.id}`)).status, 404)
+  assert.equal((await fetch(`${env.server.baseURL}/api/v1/docs/${other.id}`)).status, 404)
   // After a reload it is still gone and the other document is still there.
   await editorA.reload()
   await row(editorA, 'Quarterly plan').waitFor()
@@ -115,14 +104,14 @@ test('document list: empty state, create, live title, search, rename, delete', a
 })
 
 test('a view-only link opens the document read-only and follows edits live', async () => {
-  const ctxA = await personContext(launcher, ALICE)
-  await ctxA.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.baseURL })
-  const created = await (await fetch(`${server.baseURL}/api/v1/docs`, {
+  const ctxA = await personContext(env.launcher, ALICE)
+  await ctxA.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.server.baseURL })
+  const created = await (await fetch(`${env.server.baseURL}/api/v1/docs`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ title: 'Read me' })
   })).json()
-  const a = await openEditor(ctxA, server.baseURL, created.id)
+  const a = await openEditor(ctxA, env.server.baseURL, created.id)
   const problemsA = watchConsole(a)
   await focusEnd(a)
   await a.keyboard.type('Only Alice writes here.')
@@ -133,12 +122,12 @@ test('a view-only link opens the document read-only and follows edits live', asy
   await dialog.getByRole('button', { name: 'Copy view-only link' }).click()
   await dialog.getByText('View-only link copied to the clipboard.').waitFor()
   const link = await dialog.getByLabel('Link to share').inputValue()
-  assert.match(link, new RegExp(`^${server.baseURL}/d/${created.id}\\?`))
+  assert.match(link, new RegExp(`^${env.server.baseURL}/d/${created.id}\\?`))
   assert.equal(await a.evaluate(() => navigator.clipboard.readText()), link)
   await screenshot(a, 'rest', '03-share-dialog')
   await dialog.getByRole('button', { name: 'Done' }).click()
 
-  const ctxV = await personContext(launcher, BOB)
+  const ctxV = await personContext(env.launcher, BOB)
   const v = await ctxV.newPage()
   const problemsV = watchConsole(v)
   await v.goto(link)
@@ -169,7 +158,7 @@ test('a view-only link opens the document read-only and follows edits live', asy
 })
 
 test('importing a Markdown file renders it as rich text', async () => {
-  const ctx = await personContext(launcher, ALICE)
+  const ctx = await personContext(env.launcher, ALICE)
   const page = await openList(ctx)
   const problems = watchConsole(page)
   const dir = mkdtempSync(join(tmpdir(), 'quire-md-'))
@@ -215,29 +204,29 @@ test('importing a Markdown file renders it as rich text', async () => {
   assert.equal(json.name, 'Release notes.json')
   const exported = JSON.parse(json.text)
   assert.equal(exported.type, 'doc')
-  assert.deepEqual(exported, await (await fetch(`${server.baseURL}/api/v1/docs/${sourceId}/content?format=prosemirror`)).json())
+  assert.deepEqual(exported, await (await fetch(`${env.server.baseURL}/api/v1/docs/${sourceId}/content?format=prosemirror`)).json())
   const jsonFile = join(dir, json.name)
   writeFileSync(jsonFile, json.text)
-  await page.goto(`${server.baseURL}/`)
+  await page.goto(`${env.server.baseURL}/`)
   await page.getByRole('button', { name: 'Import', exact: true }).waitFor()
   await page.locator('#import-file').setInputFiles(jsonFile)
   await page.waitForURL(url => /\/d\/[0-9a-f-]{36}$/.test(url.pathname) && !url.pathname.endsWith(sourceId))
   await waitSaved(page)
   const copyId = page.url().split('/d/')[1]
   await prose.locator('h1', { hasText: 'Release 1.0' }).waitFor()
-  assert.deepEqual(await (await fetch(`${server.baseURL}/api/v1/docs/${copyId}/content?format=prosemirror`)).json(), exported)
+  assert.deepEqual(await (await fetch(`${env.server.baseURL}/api/v1/docs/${copyId}/content?format=prosemirror`)).json(), exported)
   assert.equal(await page.getByLabel('Document title').inputValue(), 'Release notes')
   assert.deepEqual(problems, [])
   await ctx.close()
 })
 
 test('a document created by opening its link shows as "Untitled document", not its id', async () => {
-  const ctx = await personContext(launcher, ALICE)
+  const ctx = await personContext(env.launcher, ALICE)
   const id = newDocId()
-  const page = await openEditor(ctx, server.baseURL, id)
+  const page = await openEditor(ctx, env.server.baseURL, id)
   const problems = watchConsole(page)
   // The server created it on connect with its id as the stored title; the page shows none of that.
-  const stored = await (await fetch(`${server.baseURL}/api/v1/docs/${id}`)).json()
+  const stored = await (await fetch(`${env.server.baseURL}/api/v1/docs/${id}`)).json()
   assert.equal(stored.title, id)
   await page.waitForFunction(() => document.title === 'Untitled document — Quire')
   assert.equal(await page.getByLabel('Document title').inputValue(), 'Untitled document')
@@ -251,14 +240,14 @@ test('a document created by opening its link shows as "Untitled document", not i
   await waitSaved(page)
   await screenshot(page, 'rest', '07-untitled-by-link')
 
-  await page.goto(`${server.baseURL}/`)
+  await page.goto(`${env.server.baseURL}/`)
   const untitled = page.locator(`.doc-row[data-id="${id}"]`)
   await untitled.waitFor()
   assert.equal(await untitled.locator('.doc-title').textContent(), 'Untitled document')
   assert.equal(await page.locator('.doc-list').getByText(id).count(), 0)
   await untitled.getByRole('button', { name: 'Rename “Untitled document”' }).waitFor()
   // Stored data is unchanged until someone renames it.
-  assert.equal((await (await fetch(`${server.baseURL}/api/v1/docs/${id}`)).json()).title, id)
+  assert.equal((await (await fetch(`${env.server.baseURL}/api/v1/docs/${id}`)).json()).title, id)
   await screenshot(page, 'rest', '08-list-untitled-by-link')
 
   // Renaming from the list works as for any document.
@@ -268,25 +257,25 @@ test('a document created by opening its link shows as "Untitled document", not i
   await renameDialog.getByLabel('Title').fill('Named at last')
   await renameDialog.getByRole('button', { name: 'Rename' }).click()
   await row(page, 'Named at last').waitFor()
-  assert.equal((await (await fetch(`${server.baseURL}/api/v1/docs/${id}`)).json()).title, 'Named at last')
+  assert.equal((await (await fetch(`${env.server.baseURL}/api/v1/docs/${id}`)).json()).title, 'Named at last')
   assert.deepEqual(problems, [])
   await ctx.close()
 })
 
 test('deleting a document while someone edits it tells them and stops editing', async () => {
-  const ctx = await personContext(launcher, ALICE)
-  const created = await (await fetch(`${server.baseURL}/api/v1/docs`, {
+  const ctx = await personContext(env.launcher, ALICE)
+  const created = await (await fetch(`${env.server.baseURL}/api/v1/docs`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ title: 'Short-lived' })
   })).json()
-  const page = await openEditor(ctx, server.baseURL, created.id)
+  const page = await openEditor(ctx, env.server.baseURL, created.id)
   const problems = watchConsole(page)
   await focusEnd(page)
   await page.keyboard.type('Soon gone.')
   await waitSaved(page)
 
-  assert.equal((await fetch(`${server.baseURL}/api/v1/docs/${created.id}`, { method: 'DELETE' })).status, 204)
+  assert.equal((await fetch(`${env.server.baseURL}/api/v1/docs/${created.id}`, { method: 'DELETE' })).status, 204)
   await page.getByText('This document was deleted.').waitFor()
   await page.locator('.sync-status[data-state="closed"]').waitFor()
   assert.equal(await page.locator('.prose').getAttribute('contenteditable'), 'false')
