@@ -2,7 +2,6 @@ package crdt
 
 import (
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -286,11 +285,3 @@ func jsNumber(f float64) string {
 }
 
 // sortedKeys returns m's keys in the order attribute objects are iterated.
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}

@@ -1,6 +1,10 @@
 package crdt
 
-import "strings"
+import (
+	"maps"
+	"slices"
+	"strings"
+)
 
 // Text is a shared rich text (Yjs Y.Text). Positions and lengths count
 // UTF-16 code units, as JavaScript strings do.
@@ -137,7 +141,7 @@ func (t *branch) delta() []DeltaOp {
 
 func toAttrMap(attrs map[string]any) *attrMap {
 	m := &attrMap{}
-	for _, k := range sortedKeys(attrs) {
+	for _, k := range slices.Sorted(maps.Keys(attrs)) {
 		m.set(k, attrVal{v: attrs[k]})
 	}
 	return m

@@ -2,8 +2,10 @@ package content
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 
 	"github.com/quire/quire/crdt"
@@ -293,7 +295,7 @@ func insertNode(p xmlParent, index int, k pmChild) error {
 	if err != nil {
 		return fmt.Errorf("insert %s: %w", k.node.Type, err)
 	}
-	for _, key := range sortedKeys(k.node.Attrs) {
+	for _, key := range slices.Sorted(maps.Keys(k.node.Attrs)) {
 		if v := k.node.Attrs[key]; v != nil && key != "ychange" {
 			if err := el.SetAttribute(key, v); err != nil {
 				return fmt.Errorf("set %s.%s: %w", k.node.Type, key, err)
@@ -301,15 +303,6 @@ func insertNode(p xmlParent, index int, k pmChild) error {
 		}
 	}
 	return insertNodes(el, 0, pmChildren(k.node))
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // marksToAttrs is y-prosemirror's marksToAttributes: mark name → the
@@ -354,7 +347,7 @@ func UpdateFragment(f *crdt.XmlFragment, doc *Node) error {
 
 func updateElement(el *crdt.XmlElement, n *Node) error {
 	yattrs := el.Attributes()
-	for _, k := range sortedKeys(n.Attrs) {
+	for _, k := range slices.Sorted(maps.Keys(n.Attrs)) {
 		v := n.Attrs[k]
 		if k == "ychange" {
 			continue
@@ -371,7 +364,7 @@ func updateElement(el *crdt.XmlElement, n *Node) error {
 			}
 		}
 	}
-	for _, k := range sortedKeys(yattrs) {
+	for _, k := range slices.Sorted(maps.Keys(yattrs)) {
 		if _, ok := n.Attrs[k]; !ok {
 			el.RemoveAttribute(k)
 		}
