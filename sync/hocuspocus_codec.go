@@ -115,42 +115,36 @@ func hpAddressed(address string, body []byte) []byte {
 	return e.Bytes()
 }
 
+// encodeHPText is the common shape of the messages below: address, the
+// message type (and subtype), then one string.
+func encodeHPText(address, text string, types ...uint64) []byte {
+	var e crdt.Encoder
+	e.WriteVarString(address)
+	for _, t := range types {
+		e.WriteVarUint(t)
+	}
+	e.WriteVarString(text)
+	return e.Bytes()
+}
+
 func encodeHPAuthenticated(address string, readOnly bool) []byte {
 	scope := hpScopeReadWrite
 	if readOnly {
 		scope = hpScopeReadOnly
 	}
-	var e crdt.Encoder
-	e.WriteVarString(address)
-	e.WriteVarUint(hpAuth)
-	e.WriteVarUint(hpAuthAuthenticated)
-	e.WriteVarString(scope)
-	return e.Bytes()
+	return encodeHPText(address, scope, hpAuth, hpAuthAuthenticated)
 }
 
 func encodeHPPermissionDenied(address, reason string) []byte {
-	var e crdt.Encoder
-	e.WriteVarString(address)
-	e.WriteVarUint(hpAuth)
-	e.WriteVarUint(hpAuthPermissionDenied)
-	e.WriteVarString(reason)
-	return e.Bytes()
+	return encodeHPText(address, reason, hpAuth, hpAuthPermissionDenied)
 }
 
 func encodeHPStateless(address, payload string) []byte {
-	var e crdt.Encoder
-	e.WriteVarString(address)
-	e.WriteVarUint(hpStateless)
-	e.WriteVarString(payload)
-	return e.Bytes()
+	return encodeHPText(address, payload, hpStateless)
 }
 
 func encodeHPClose(address, reason string) []byte {
-	var e crdt.Encoder
-	e.WriteVarString(address)
-	e.WriteVarUint(hpClose)
-	e.WriteVarString(reason)
-	return e.Bytes()
+	return encodeHPText(address, reason, hpClose)
 }
 
 // encodeSyncStatus is the unaddressed SyncStatus body a room queues; the
