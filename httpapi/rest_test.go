@@ -42,32 +42,49 @@ func newRESTEnv(t *testing.T, maxBody int64) *restEnv {
 
 func newRESTEnvAuth(t *testing.T, maxBody int64, adminKey string) *restEnv {
 	t.Helper()
+	return newRESTEnvWith(t, func(cfg *qsync.Config, _ func(string)) {
+		cfg.CreateOnConnect = false
+		cfg.TickInterval = 50 * time.Millisecond
+	}, func(hub *qsync.Hub, rc *RESTConfig) {
+		rc.Editors, rc.MaxBodyBytes, rc.Version, rc.AdminKey = hub.Editors, maxBody, "test", adminKey
+		rc.CloseDeleted = func(ctx context.Context, id string) error { return hub.CloseDoc(ctx, id, qsync.DocumentDeleted) }
+		rc.Unavailable = func(err error) bool { return errors.Is(err, qsync.ErrShuttingDown) }
+	})
+}
+
+// newRESTEnvWith serves the real router (REST and WebSockets on one
+// server, as cmd/quire wires them) on a fresh bbolt file. hubCfg adjusts
+// qsync.DefaultConfig; setting Changed to the function it is given makes
+// durable changes reach the REST API (document.changed webhooks), as in
+// cmd/quire. restCfg fills the RESTConfig beyond Store and Rooms.
+// Everything is shut down in cmd/quire's order after the test.
+func newRESTEnvWith(t *testing.T, hubCfg func(cfg *qsync.Config, changed func(docID string)), restCfg func(*qsync.Hub, *RESTConfig)) *restEnv {
+	t.Helper()
 	store, err := storage.OpenBolt(filepath.Join(t.TempDir(), "quire.db"), storage.BoltOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	var rest *REST // set below, before anything is served
 	cfg := qsync.DefaultConfig
 	cfg.Store = store
-	cfg.CreateOnConnect = false
-	cfg.TickInterval = 50 * time.Millisecond
+	hubCfg(&cfg, func(id string) { rest.DocumentChanged(id) })
 	hub, err := qsync.NewHub(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rest := NewREST(RESTConfig{
-		Store: store, Rooms: hub, Editors: hub.Editors, MaxBodyBytes: maxBody, Version: "test", AdminKey: adminKey,
-		CloseDeleted: func(ctx context.Context, id string) error { return hub.CloseDoc(ctx, id, qsync.DocumentDeleted) },
-		Unavailable:  func(err error) bool { return errors.Is(err, qsync.ErrShuttingDown) },
-	})
-	// The real router: REST and WebSockets on one server, as cmd/quire wires them.
-	handler := NewHandler(Config{Hub: hub, Store: store, REST: rest})
-	e := &restEnv{t: t, srv: httptest.NewServer(handler), store: store, hub: hub}
+	rc := RESTConfig{Store: store, Rooms: hub}
+	restCfg(hub, &rc)
+	rest = NewREST(rc)
+	e := &restEnv{t: t, srv: httptest.NewServer(NewHandler(Config{Hub: hub, Store: store, REST: rest})), store: store, hub: hub}
 	t.Cleanup(func() {
 		e.srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := hub.Shutdown(ctx); err != nil {
 			t.Errorf("hub shutdown: %v", err)
+		}
+		if err := rest.Close(ctx); err != nil {
+			t.Errorf("webhooks close: %v", err)
 		}
 		if err := store.Close(); err != nil {
 			t.Errorf("store close: %v", err)
@@ -805,30 +822,8 @@ func TestRESTWebhooks(t *testing.T) {
 	}))
 	defer receiver.Close()
 
-	store, err := storage.OpenBolt(filepath.Join(t.TempDir(), "quire.db"), storage.BoltOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hub, err := qsync.NewHub(qsync.Config{Store: store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rest := NewREST(RESTConfig{Store: store, Rooms: hub, Webhooks: WebhookConfig{URLs: []string{receiver.URL}, Secret: "s3cret", RetryDelay: 10 * time.Millisecond}})
-	srv := httptest.NewServer(NewHandler(Config{Hub: hub, Store: store, REST: rest}))
-	e := &restEnv{t: t, srv: srv, store: store, hub: hub}
-	t.Cleanup(func() {
-		srv.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := rest.Close(ctx); err != nil {
-			t.Errorf("webhooks close: %v", err)
-		}
-		if err := hub.Shutdown(ctx); err != nil {
-			t.Errorf("hub shutdown: %v", err)
-		}
-		if err := store.Close(); err != nil {
-			t.Errorf("store close: %v", err)
-		}
+	e := newRESTEnvWith(t, func(*qsync.Config, func(string)) {}, func(_ *qsync.Hub, rc *RESTConfig) {
+		rc.Webhooks = WebhookConfig{URLs: []string{receiver.URL}, Secret: "s3cret", RetryDelay: 10 * time.Millisecond}
 	})
 
 	id := e.create("Hooked", "One.", "text").ID

@@ -1,18 +1,15 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	gosync "sync"
 	"testing"
 	"time"
 
 	"github.com/quire/quire/crdt"
-	"github.com/quire/quire/storage"
 	qsync "github.com/quire/quire/sync"
 )
 
@@ -44,35 +41,9 @@ func TestWebhookDocumentChangedIsDebouncedPerDocument(t *testing.T) {
 		return changed[id]
 	}
 
-	store, err := storage.OpenBolt(filepath.Join(t.TempDir(), "quire.db"), storage.BoltOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rest *REST
-	cfg := qsync.DefaultConfig
-	cfg.Store = store
-	cfg.Changed = func(id string) { rest.DocumentChanged(id) }
-	hub, err := qsync.NewHub(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const debounce = 300 * time.Millisecond
-	rest = NewREST(RESTConfig{Store: store, Rooms: hub, Webhooks: WebhookConfig{
-		URLs: []string{receiver.URL}, Secret: "k", Debounce: debounce, MaxWait: 20 * time.Second}})
-	e := &restEnv{t: t, srv: httptest.NewServer(NewHandler(Config{Hub: hub, Store: store, REST: rest})), store: store, hub: hub}
-	t.Cleanup(func() {
-		e.srv.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := hub.Shutdown(ctx); err != nil {
-			t.Errorf("hub shutdown: %v", err)
-		}
-		if err := rest.Close(ctx); err != nil {
-			t.Errorf("webhooks close: %v", err)
-		}
-		if err := store.Close(); err != nil {
-			t.Errorf("store close: %v", err)
-		}
+	e := newRESTEnvWith(t, func(cfg *qsync.Config, changed func(string)) { cfg.Changed = changed }, func(_ *qsync.Hub, rc *RESTConfig) {
+		rc.Webhooks = WebhookConfig{URLs: []string{receiver.URL}, Secret: "k", Debounce: debounce, MaxWait: 20 * time.Second}
 	})
 
 	a := e.create("Typed", "", "").ID
