@@ -16,12 +16,14 @@ test-go:
 test-race:
 	$(GO) test -race $(RACE_PKGS)
 
+# Every Node folder's dependencies, installed from its lockfile (again when it changes).
+%/node_modules: %/package-lock.json
+	cd $* && npm ci --no-audit --no-fund
+	@touch $@
+
 # Browser app (frontend/): dist/ is committed so `go run` needs no Node; the check rebuilds
 # into a temporary folder, fails if the committed bundle differs, and runs the unit tests.
 .PHONY: frontend-build frontend-check
-frontend/node_modules:
-	cd frontend && npm ci --no-audit --no-fund
-
 frontend-build: frontend/node_modules
 	cd frontend && node build.mjs
 
@@ -37,10 +39,6 @@ frontend-check: frontend/node_modules
 ORACLE_DIR := crdt/testdata/oracle
 ORACLE_SESSIONS ?= 2000
 .PHONY: oracle-deps oracle-fresh bench-crdt
-$(ORACLE_DIR)/node_modules: $(ORACLE_DIR)/package-lock.json
-	cd $(ORACLE_DIR) && npm ci --no-audit --no-fund
-	@touch $@
-
 oracle-deps: $(ORACLE_DIR)/node_modules
 
 oracle-fresh: oracle-deps
@@ -57,10 +55,6 @@ bench-crdt: oracle-deps
 # (y-websocket's WebsocketProvider) in Node. QUIRE_E2E_VERBOSE=1 echoes the server logs.
 E2E_YJS_DIR := e2e/yjs
 .PHONY: e2e-yjs
-$(E2E_YJS_DIR)/node_modules: $(E2E_YJS_DIR)/package-lock.json
-	cd $(E2E_YJS_DIR) && npm ci --no-audit --no-fund
-	@touch $@
-
 e2e-yjs: $(E2E_YJS_DIR)/node_modules
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	  $(GO) build -o "$$tmp/quire" ./cmd/quire && \
@@ -98,10 +92,6 @@ bench-server:
 # tests also open the documents they write in real TipTap editors (content-deps).
 PM_ORACLE_DIR := httpapi/content/testdata/pm
 .PHONY: content-deps content-goldens
-$(PM_ORACLE_DIR)/node_modules: $(PM_ORACLE_DIR)/package-lock.json
-	cd $(PM_ORACLE_DIR) && npm ci --no-audit --no-fund
-	@touch $@
-
 content-deps: $(PM_ORACLE_DIR)/node_modules
 
 content-goldens: content-deps
@@ -110,9 +100,6 @@ content-goldens: content-deps
 # Browser tests (e2e/browser/): the real binary and Debian's Chromium (/usr/bin/chromium,
 # `apt-get install -y chromium`), driven by playwright-core. Screenshots: e2e/browser/test-results/.
 .PHONY: e2e-browser
-e2e/browser/node_modules:
-	cd e2e/browser && npm ci --no-audit --no-fund
-
 e2e-browser: e2e/browser/node_modules
 	cd e2e/browser && node --test --test-concurrency=1 --test-timeout=180000
 
@@ -126,10 +113,6 @@ load-smoke:
 # against the real binary, built once here for every test file.
 HOCUS_DIR := e2e/hocuspocus
 .PHONY: e2e-hocuspocus
-$(HOCUS_DIR)/node_modules: $(HOCUS_DIR)/package-lock.json
-	cd $(HOCUS_DIR) && npm ci --no-audit --no-fund
-	@touch $@
-
 e2e-hocuspocus: $(HOCUS_DIR)/node_modules
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && $(GO) build -o "$$tmp/quire" ./cmd/quire && \
 	  cd $(HOCUS_DIR) && QUIRE_BIN="$$tmp/quire" node --test --test-concurrency=1
