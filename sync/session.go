@@ -46,7 +46,7 @@ type session struct {
 	queue1      [1]*outMsg // queue's backing array while it holds one message (the usual case): no allocation per message
 	batch1      [1][]byte  // likewise for the writer's batch; used by the writer goroutine only
 	queuedBytes int
-	exempt      *outMsg // the one queued sync reply not counted against the limit
+	exempt      *outMsg // the one queued sync reply not counted against the limit (queued: until written)
 	writing     bool    // the writer goroutine (or a tryWrite) has the connection
 	unflushed   bool    // the transport keeps part of an accepted message (TryWriter)
 	ended       bool    // a close reason is set; nothing more is queued
@@ -318,19 +318,18 @@ func (s *session) writeLoop() {
 			}
 			return
 		}
+		// The batch's first message leaves the queue now, the others once
+		// they are written: until then they count against the limit as
+		// they did while queued, so batching loosens no bound.
 		n, size := 0, 0
 		for n < len(s.queue) && (n == 0 || size+len(s.queue[n].data) <= maxBatchBytes) {
-			m := s.queue[n]
-			batch = append(batch, m.data)
-			size += len(m.data)
-			if m == s.exempt {
-				s.exempt = nil
-			}
-			s.queue[n] = nil
+			batch = append(batch, s.queue[n].data)
+			size += len(s.queue[n].data)
 			n++
 		}
-		s.queue = s.queue[n:]
-		s.queuedBytes -= size
+		if n > 0 { // none when only the transport's kept bytes are left
+			s.dequeue(1)
+		}
 		s.unflushed = false // WriteAll sends what the transport kept first
 		s.mu.Unlock()
 
@@ -344,12 +343,31 @@ func (s *session) writeLoop() {
 			s.closeConn()
 			return
 		}
+		if n > 1 {
+			s.mu.Lock()
+			if !s.ended || s.drain { // else end dropped the queue
+				s.dequeue(n - 1)
+			}
+			s.mu.Unlock()
+		}
 		for i, m := range batch {
 			s.hub.metrics.MessageSent(len(m))
 			batch[i] = nil
 		}
 		batch = batch[:0]
 	}
+}
+
+// dequeue removes the first n queued messages. Called with s.mu held.
+func (s *session) dequeue(n int) {
+	for i, m := range s.queue[:n] {
+		s.queuedBytes -= len(m.data)
+		if m == s.exempt {
+			s.exempt = nil
+		}
+		s.queue[i] = nil
+	}
+	s.queue = s.queue[n:]
 }
 
 // maxBatchBytes bounds one batch of queued messages written together

@@ -223,3 +223,46 @@ func TestInlineWriteErrorAfterConcurrentEndCloses(t *testing.T) {
 		t.Fatalf("connection never closed: writing=%v ended=%v", s.writing, s.ended)
 	}
 }
+
+// keepConn accepts every inline write only in part (the rest kept), so the
+// writer must follow with a WriteAll that has nothing queued to add.
+type keepConn struct {
+	*pipeConn
+	flushes chan int
+}
+
+func (c *keepConn) TryWrite(msg []byte) (bool, bool, error) { return true, true, nil }
+
+func (c *keepConn) WriteAll(deadline time.Time, msgs [][]byte) error {
+	c.flushes <- len(msgs)
+	return nil
+}
+
+func TestInlineWriteKeptBytesAreFlushedWithEmptyQueue(t *testing.T) {
+	c := &keepConn{pipeConn: newPipeConn(), flushes: make(chan int, 1)}
+	s := newSession(testHub(1<<20), c, SessionInfo{})
+	if !s.send(msg(10), true) {
+		t.Fatal("refused")
+	}
+	select {
+	case n := <-c.flushes:
+		if n != 0 {
+			t.Fatalf("flush carried %d messages, want 0 (the message was accepted inline)", n)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the kept bytes were never flushed")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s.mu.Lock()
+		idle := !s.writing && !s.unflushed
+		s.mu.Unlock()
+		if idle {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the writer did not go idle after the flush")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
